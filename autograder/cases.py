@@ -1,0 +1,130 @@
+"""The one table of layer cases that the project's tests, the hidden graders and the benchmark draw from.
+
+A case fixes the sizes of a convolutional layer and a seed; `case.arrays()` builds x, w, b from that
+seed, so a rerun sees the same numbers and gives the same grade. Sizes follow COURSE_SPEC §1:
+x (H, W, C, M), w (K, f, f, C), b (K,).
+
+`GRID` covers pad 0/1/2, stride 1/2/3, f = 1...11, H != W, C = 1 and C > 1, M = 1 and M > 1 and
+sizes that do not tile, small enough for the seven-loop tier. `SEED_CASES` are the source texts'
+examples; `LARGE` are the sizes the timing thresholds and the benchmark use.
+"""
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Case:
+    """One layer: input (H, W, C, M), K filters of f x f x C, stride and pad, and a seed."""
+    name: str
+    H: int
+    W: int
+    C: int
+    M: int
+    K: int
+    f: int
+    stride: int = 1
+    pad: int = 0
+    seed: int = 0
+
+    @property
+    def H_out(self):
+        return (self.H + 2 * self.pad - self.f) // self.stride + 1
+
+    @property
+    def W_out(self):
+        return (self.W + 2 * self.pad - self.f) // self.stride + 1
+
+    @property
+    def x_shape(self):
+        return (self.H, self.W, self.C, self.M)
+
+    @property
+    def w_shape(self):
+        return (self.K, self.f, self.f, self.C)
+
+    @property
+    def out_shape(self):
+        return (self.H_out, self.W_out, self.K, self.M)
+
+    @property
+    def col_shape(self):
+        """Shape of im2col's X_col: (f*f*C, H_out*W_out*M)."""
+        return (self.f * self.f * self.C, self.H_out * self.W_out * self.M)
+
+    @property
+    def tiles(self):
+        """True when the windows cover the padded input exactly, with nothing dropped."""
+        return ((self.H + 2 * self.pad - self.f) % self.stride == 0
+                and (self.W + 2 * self.pad - self.f) % self.stride == 0)
+
+    @property
+    def macs(self):
+        """Multiply-accumulates of the forward pass: K * f*f*C * H_out*W_out*M."""
+        return self.K * self.f * self.f * self.C * self.H_out * self.W_out * self.M
+
+    def describe(self):
+        """Human-readable sizes, as the graders' test names and the benchmark show them."""
+        return (f"x {self.H}x{self.W}x{self.C}x{self.M}, {self.K} filters {self.f}x{self.f}, "
+                f"stride {self.stride}, pad {self.pad}")
+
+    def arrays(self, dtype=np.float64, seed_offset=0):
+        """x, w, b drawn from this case's seed (plus `seed_offset`, for fresh inputs)."""
+        rng = np.random.default_rng(self.seed * 1_000_003 + seed_offset)
+        x = rng.standard_normal(self.x_shape).astype(dtype)
+        w = rng.standard_normal(self.w_shape).astype(dtype)
+        b = rng.standard_normal(self.K).astype(dtype)
+        return x, w, b
+
+    def dout(self, dtype=np.float64, seed_offset=0):
+        """An upstream gradient with the output's shape, from a seed distinct from arrays()."""
+        rng = np.random.default_rng(self.seed * 1_000_003 + 500_009 + seed_offset)
+        return rng.standard_normal(self.out_shape).astype(dtype)
+
+    def with_(self, **changes):
+        return replace(self, **changes)
+
+
+GRID = (
+    Case("1x1 filter, one channel, one sample", 4, 4, 1, 1, 1, 1, 1, 0, seed=1),
+    Case("stride 2, pad 1, H != W", 7, 9, 3, 2, 4, 3, 2, 1, seed=2),
+    Case("stride 3, pad 2, size that does not tile", 10, 8, 2, 3, 3, 4, 3, 2, seed=3),
+    Case("pad 0, stride 1, C = 1, M > 1", 6, 5, 1, 3, 2, 3, 1, 0, seed=4),
+    Case("pad 1, stride 1, M = 1, C > 1", 5, 6, 4, 1, 3, 3, 1, 1, seed=5),
+    Case("even filter, stride 2, pad 0, does not tile", 9, 7, 3, 2, 2, 2, 2, 0, seed=6),
+    Case("f = 5, pad 2, H != W", 8, 11, 2, 2, 3, 5, 1, 2, seed=7),
+    Case("f = 7, stride 2, pad 1", 13, 12, 2, 1, 2, 7, 2, 1, seed=8),
+    Case("f = 11 filling the whole input", 11, 11, 1, 2, 2, 11, 1, 0, seed=9),
+    Case("f = 11, stride 3, pad 2, H != W", 16, 14, 2, 1, 2, 11, 3, 2, seed=10),
+    Case("f = 4, stride 3, pad 1, does not tile", 11, 9, 3, 2, 2, 4, 3, 1, seed=11),
+    Case("f = 6, stride 1, pad 0, H != W", 9, 7, 2, 2, 3, 6, 1, 0, seed=12),
+    Case("f = 8, stride 2, pad 2", 12, 10, 1, 2, 2, 8, 2, 2, seed=13),
+    Case("f = 9, pad 1", 10, 11, 2, 1, 2, 9, 1, 1, seed=14),
+    Case("f = 10, stride 2, pad 0", 13, 12, 1, 2, 1, 10, 2, 0, seed=15),
+)
+
+SEED_CASES = (
+    # the lecture's layer: 6x6x10 input, six 3x3x10 filters -> (6,90) @ (90,16) -> (4,4,6)
+    Case("the lecture's 6x6x10 input with six 3x3x10 filters", 6, 6, 10, 1, 6, 3, 1, 0, seed=21),
+    # the worked example: a 3x3 input with one 2x2 kernel
+    Case("the 3x3 input with a 2x2 kernel", 3, 3, 1, 1, 1, 2, 1, 0, seed=22),
+    # the forward graph: one 3-channel 4x4 image, K = 2 (kernel 2x2), S = 1, P = 0, one filter
+    Case("the 4x4x3 image with one 2x2x3 filter", 4, 4, 3, 1, 1, 2, 1, 0, seed=23),
+)
+
+# AlexNet conv1: 227x227x3, 96 filters 11x11x3, stride 4 -> X_col 363x3025, W_row 96x363, 55x55x96
+ALEXNET_CONV1 = Case("AlexNet conv1", 227, 227, 3, 1, 96, 11, 4, 0, seed=31)
+
+LARGE = {
+    "lecture": SEED_CASES[0],
+    "cifar": Case("CIFAR batch", 32, 32, 3, 32, 16, 3, 1, 1, seed=32),
+    "alexnet": ALEXNET_CONV1,
+    "mid": Case("mid-sized layer", 28, 28, 64, 16, 64, 3, 1, 1, seed=33),
+}
+
+SMALL_CASES = GRID + SEED_CASES
+
+
+def case_id(case):
+    """A pytest id for a case."""
+    return f"{case.H}x{case.W}x{case.C}x{case.M}-K{case.K}f{case.f}s{case.stride}p{case.pad}"

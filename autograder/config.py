@@ -1,0 +1,42 @@
+"""The grader's configuration, in one visible place (COURSE_SPEC §4).
+
+Timing thresholds are ratios measured in the same grading run, never absolute seconds: the
+student's function and the reference go through the same harness, interleaved, after a warm-up,
+with BLAS pinned to one thread, on fresh inputs every repeat, keeping the minimum of the repeats.
+"""
+
+# Environment every timed or sandboxed process gets: one BLAS thread (on a busy 2-core machine a
+# second thread makes timings swing several-fold), a non-interactive matplotlib.
+PINNED_THREADS = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+
+# ---- timing thresholds (§4) -------------------------------------------------------------------
+# conv_forward_partial must be at least this many times faster than the reference seven loops,
+# on a case with f*f*C >= 400.
+PARTIAL_MIN_SPEEDUP_VS_NAIVE = 5.0
+# conv_forward_im2col, conv_backward_im2col, col2im: at most this many times the reference's time.
+IM2COL_MAX_RATIO = 10.0
+# conv_forward_fft: at most this many times the reference FFT time.
+FFT_MAX_RATIO = 10.0
+# conv_forward_im2col: peak extra memory at most this many times the bytes of its X_col.
+IM2COL_MAX_MEMORY_FACTOR = 4.0
+
+# ---- timing harness ---------------------------------------------------------------------------
+TIMING_WARMUP = 1          # untimed calls of each function before measuring
+TIMING_REPEATS = 5         # interleaved timed calls of each; the minimum is kept
+
+# ---- sandbox limits (per child process) -------------------------------------------------------
+CALL_TIMEOUT_S = 20.0            # wall clock for one call of a student function
+NOTEBOOK_TIMEOUT_S = 60.0        # wall clock for running the submission's code cells
+CHILD_MEMORY_BYTES = 3 * 2**30   # address space
+CHILD_CPU_SECONDS = 300          # CPU time over the child's life
+CHILD_FILE_BYTES = 64 * 2**20    # largest file the child may write
+CHILD_PROCESSES = 64             # processes and threads of the sandbox's user
+OUTPUT_LIMIT_CHARS = 4000        # captured stdout/stderr kept per submission
+
+POINTS_PER_ASSIGNMENT = 100
