@@ -1,0 +1,118 @@
+"""What a hidden grader sees of a submission: a `student` it can call, wherever the code runs.
+
+Two kinds of student share this interface:
+
+- `sandbox.SandboxStudent`: the submission runs in a caged child process; only `.npy` arrays
+  (allow_pickle=False) and JSON come back. The grading path for graded work.
+- `InProcessStudent` (below): the functions live in this very interpreter, e.g. the nbgrader
+  kernel running a hidden test cell. For practice only: student code can tamper with anything.
+
+    student.call(name, *args, **kwargs)       -> value
+    student.call_full(name, *args, **kwargs)  -> CallResult(value, args_after, seconds, output)
+    student.has(name)                         -> bool
+    student.source                            -> str: every line of code the submission ran
+
+Values that come back are ndarrays, Python ints/floats/bools, or tuples of those; anything else
+raises BadReturn. Arguments are copied before the call, so a function that mutates its input is
+seen in `args_after` and never changes the grader's arrays.
+"""
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class StudentError(Exception):
+    """The student's code could not produce a value. `str()` is a message for the student."""
+    kind = "error"
+
+
+class StudentException(StudentError):
+    """The student's function raised. `exc_type` is the exception's class name."""
+    kind = "exception"
+
+    def __init__(self, exc_type, message, student_traceback=""):
+        super().__init__(f"{exc_type}: {message}")
+        self.exc_type = exc_type
+        self.message = message
+        self.student_traceback = student_traceback
+
+
+class StudentTimeout(StudentError):
+    kind = "timeout"
+
+
+class StudentCrash(StudentError):
+    """The process running the student's code died (killed, out of memory, exited)."""
+    kind = "crash"
+
+
+class MissingFunction(StudentError):
+    kind = "missing"
+
+
+class BadReturn(StudentError):
+    """The function returned something that is not an array, a number or a tuple of them."""
+    kind = "bad-return"
+
+
+@dataclass
+class CallResult:
+    value: object
+    args_after: tuple = ()
+    seconds: float = 0.0
+    output: str = ""
+    kwargs_after: dict = field(default_factory=dict)
+
+
+def clean_value(value, what="the function"):
+    """Reduce a returned value to plain ndarrays/numbers/tuples, or raise BadReturn.
+
+    Subclasses of ndarray and object arrays are refused: their comparisons can lie.
+    """
+    if isinstance(value, (tuple, list)):
+        return tuple(clean_value(v, what) for v in value)
+    if isinstance(value, (bool, int, float)) and type(value) in (bool, int, float):
+        return value
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    if type(value) is np.ndarray and value.dtype.kind in "biufc":
+        return value
+    raise BadReturn(f"{what} returned a {type(value).__module__}.{type(value).__name__}"
+                    f"{' of dtype ' + str(value.dtype) if isinstance(value, np.ndarray) else ''}; "
+                    "expected a numpy array, a number, or a tuple of them")
+
+
+def _copy_arg(a):
+    return a.copy() if isinstance(a, np.ndarray) else a
+
+
+class InProcessStudent:
+    """A submission whose functions live in `namespace` (a dict such as a kernel's globals())."""
+
+    def __init__(self, namespace, source="", name="in-process"):
+        self.namespace = namespace
+        self.source = source
+        self.name = name
+
+    def has(self, name):
+        return callable(self.namespace.get(name))
+
+    def call_full(self, name, *args, **kwargs):
+        fn = self.namespace.get(name)
+        if not callable(fn):
+            raise MissingFunction(f"the submission defines no function `{name}`")
+        args = tuple(_copy_arg(a) for a in args)
+        kwargs = {k: _copy_arg(v) for k, v in kwargs.items()}
+        start = time.perf_counter()
+        try:
+            value = fn(*args, **kwargs)
+        except Exception as e:  # the student's error becomes a verdict, not a grader crash
+            tb = "".join(traceback.format_exception(type(e), e, e.__traceback__)[-3:])
+            raise StudentException(type(e).__name__, str(e), tb) from None
+        seconds = time.perf_counter() - start
+        return CallResult(clean_value(value, f"`{name}`"), args, seconds, "", kwargs)
+
+    def call(self, name, *args, **kwargs):
+        return self.call_full(name, *args, **kwargs).value

@@ -1,0 +1,14 @@
+"""Project test configuration: keep Jupyter, IPython and matplotlib state out of $HOME."""
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_state = Path(tempfile.mkdtemp(prefix="conv-course-state-"))
+for var, sub in [("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
+                 ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython"),
+                 ("MPLCONFIGDIR", "matplotlib")]:
+    os.environ.setdefault(var, str(_state / sub))
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
