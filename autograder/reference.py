@@ -173,7 +173,8 @@ def im2col(x, f, stride=1, pad=0):
         X_col[(u*f + v)*C + c, (i*W_out + j)*M + n] = x_pad[i*stride + u, j*stride + v, c, n]
 
     so that w.reshape(K, -1) @ X_col is the layer's output matrix. Built from one strided view
-    of the padded input and one copy in the order the matrix product wants.
+    of the padded input and one copy in the order the matrix product wants (always a copy: for
+    f = 1, C = 1, stride 1, pad 0 the view is already contiguous and would alias x, read-only).
     """
     _check_x(x)
     H, W, C, M = x.shape
@@ -188,7 +189,7 @@ def im2col(x, f, stride=1, pad=0):
     windows = np.lib.stride_tricks.as_strided(
         xp, shape=(f, f, C, H_out, W_out, M),
         strides=(sH, sW, sC, s * sH, s * sW, sM), writeable=False)
-    return np.ascontiguousarray(windows).reshape(f * f * C, H_out * W_out * M)
+    return np.array(windows, order="C").reshape(f * f * C, H_out * W_out * M)
 
 
 def conv_forward_im2col(x, w, b, stride=1, pad=0):
