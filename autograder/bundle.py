@@ -1,0 +1,261 @@
+"""The student bundle: the one archive a course hands to its students.
+
+    python -m autograder bundle --out DIR      ->  DIR/conv-course-student.zip
+
+The archive's single top folder `conv-course/` holds exactly what a student needs:
+
+    notebooks/<id>/<id>.ipynb   the release notebooks (nbgrader stubs, no hidden tests)
+    helpers/                    the public toolkit (gradient check, timing, plots, public checks)
+    requirements.txt            the pinned pip environment
+    environment.yml             the same pins for conda
+    pyproject.toml              a minimal package: `pip install -e .` makes `helpers` importable
+    README.md                   how to set up and open JupyterLab
+
+Nothing else: no solutions/, no autograder/ (graders, reference), no tools/. Before anything is
+written, every shipped file is scanned and the build refuses (BundleLeak, naming the file and
+what leaked) if it holds a solution or hidden-test marker, an import of the grader, or the body
+of any function from the reference implementations or from the solution notebooks' answer cells.
+"""
+import argparse
+import ast
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+from autograder.assignments import ASSIGNMENTS
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHIVE_NAME = "conv-course-student.zip"
+TOP = "conv-course"
+
+# Strings that only instructor material contains.
+LEAK_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
+                "### END HIDDEN TESTS", "run_hidden_tests")
+SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
+SKIPPED_SUFFIXES = {".pyc", ".pyo"}
+
+STUDENT_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "conv-course-student"
+version = "{version}"
+description = "Student notebooks and helpers for the convolutional-layer course"
+requires-python = ">=3.11,<3.12"
+
+[tool.setuptools]
+packages = ["helpers"]
+
+[tool.setuptools.package-data]
+helpers = ["data/*.npz"]
+"""
+
+STUDENT_README = """\
+# How a convolutional layer is implemented: student notebooks
+
+Five notebooks, one per assignment, each building on the last:
+
+{table}
+
+You write each function in its answer cell (where it says `# YOUR CODE HERE`), then run the
+test cell below it. Those visible checks are a first signal; your instructor grades with more
+tests than the notebook shows, so a green check is not yet full marks.
+
+## Set up (once)
+
+You need Python 3.11. In this folder, either with pip:
+
+    python3.11 -m venv .venv
+    source .venv/bin/activate          # Windows: .venv\\Scripts\\activate
+    pip install -r requirements.txt
+    pip install -e .                   # makes `import helpers` work in every notebook
+
+or with conda:
+
+    conda env create -f environment.yml
+    conda activate conv-course
+
+## Work
+
+    jupyter lab notebooks/
+
+JupyterLab opens in your browser; open `notebooks/a1_naive/a1_naive.ipynb` first. Run the
+cells from the top (Run > Run All Cells after a restart is the honest test), fill in every
+answer cell, save, and hand in the `.ipynb` file the way your course says (Gradescope upload,
+or the Assignments tab of JupyterHub).
+
+## Rules of thumb
+
+- Do not rename functions, change their signatures or delete test cells: the grader looks for
+  each function by name in its answer cell.
+- Do not import convolutions from scipy, numpy, torch or jax in graded functions; the grader
+  recognises them and gives no credit.
+- `helpers/` is yours to read: gradient checks, timing and plotting tools.
+"""
+
+
+class BundleLeak(RuntimeError):
+    """A file about to ship to students holds instructor material."""
+
+
+def _function_bodies(tree):
+    """{ast dump of a function body without its docstring: function name} for every def in tree."""
+    bodies = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                body = body[1:]
+            if body:
+                bodies[ast.dump(ast.Module(body=body, type_ignores=[]))] = node.name
+    return bodies
+
+
+def _notebook_code(text):
+    """The code cells of a notebook's JSON text, as a list of source strings."""
+    nb = json.loads(text)
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+
+
+def _parse(source):
+    """AST of a code string; IPython magics and shell lines are blanked first. None if invalid."""
+    lines = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines()]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def secret_bodies(root=ROOT):
+    """Function bodies students must never receive: the reference and the solutions' answers.
+
+    Returns {ast dump of body: "where it comes from"}.
+    """
+    root = Path(root)
+    secrets = {}
+    reference = root / "autograder" / "reference.py"
+    if reference.exists():
+        for body, name in _function_bodies(ast.parse(reference.read_text())).items():
+            secrets[body] = f"autograder/reference.py:{name}"
+    for nb in sorted((root / "solutions").glob("*/*.ipynb")):
+        for src in _notebook_code(nb.read_text(encoding="utf-8")):
+            if "### BEGIN SOLUTION" in src:
+                tree = _parse(src.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""))
+                for body, name in (_function_bodies(tree) if tree else {}).items():
+                    secrets.setdefault(body, f"{nb.relative_to(root)}:{name}")
+    return secrets
+
+
+def shipped_files(root=ROOT):
+    """[(source path, path inside the archive)] of every file copied from the course tree."""
+    root = Path(root)
+    missing = [a for a in ASSIGNMENTS if not (root / "notebooks" / a / f"{a}.ipynb").exists()]
+    if missing:
+        raise FileNotFoundError(f"release notebooks missing under {root / 'notebooks'}: "
+                                f"{', '.join(missing)} (run `make notebooks` first)")
+    files = [(root / name, name) for name in ("requirements.txt", "environment.yml")]
+    for folder in ("notebooks", "helpers"):
+        for path in sorted((root / folder).rglob("*")):
+            rel = path.relative_to(root)
+            if path.is_file() and not SKIPPED_PARTS & set(rel.parts) \
+                    and path.suffix not in SKIPPED_SUFFIXES and not path.name.startswith("."):
+                files.append((path, rel.as_posix()))
+    return files
+
+
+def scan(name, text, secrets):
+    """Raise BundleLeak if the shipped file `name` with contents `text` leaks instructor material."""
+    for marker in LEAK_MARKERS:
+        if marker in text:
+            raise BundleLeak(f"{name} contains {marker!r}: instructor material must not ship")
+    if name.endswith(".ipynb"):
+        codes = _notebook_code(text)
+    elif name.endswith(".py"):
+        codes = [text]
+    else:
+        return
+    for code in codes:
+        tree = _parse(code)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(m == "autograder" or m.startswith("autograder.") for m in modules):
+                raise BundleLeak(f"{name} imports the grader ({', '.join(modules)}); "
+                                 "students do not receive autograder/")
+        for body, fn in _function_bodies(tree).items():
+            if body in secrets:
+                raise BundleLeak(f"{name}: function `{fn}` has the body of {secrets[body]}")
+
+
+def _readme():
+    titles = {"a1_naive": "the seven-loop layer, output size and zero padding",
+              "a2_partial": "four loops and one vectorized window product",
+              "a3_im2col": "im2col and the layer as one matrix product",
+              "a4_backward": "the backward pass, col2im",
+              "a5_fft": "the layer through the FFT"}
+    table = "\n".join(f"- `notebooks/{a}/{a}.ipynb`: {titles[a]}" for a in ASSIGNMENTS)
+    return STUDENT_README.format(table=table)
+
+
+def _version(root):
+    import tomllib
+    return tomllib.loads((Path(root) / "pyproject.toml").read_text())["project"]["version"]
+
+
+def build(out_dir, root=ROOT):
+    """Scan and write the student archive; returns its path. Raises BundleLeak before writing."""
+    root = Path(root)
+    secrets = secret_bodies(root)
+    entries = [(arc, src.read_bytes()) for src, arc in shipped_files(root)]
+    entries += [("README.md", _readme().encode()),
+                ("pyproject.toml", STUDENT_PYPROJECT.format(version=_version(root)).encode())]
+    for arc, data in entries:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue                      # binary data (helpers/data/*.npz): nothing to parse
+        scan(arc, text, secrets)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    archive = out_dir / ARCHIVE_NAME
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for arc, data in entries:
+            zf.writestr(f"{TOP}/{arc}", data)
+    return archive
+
+
+def register(subparsers):
+    """Add the `bundle` subcommand to the CLI's subparsers."""
+    p = subparsers.add_parser("bundle", help="build the archive handed to students",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", required=True, type=Path, help="folder for conv-course-student.zip")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args):
+    try:
+        archive = build(args.out)
+    except (BundleLeak, FileNotFoundError) as e:
+        print(f"bundle: {e}", file=sys.stderr)
+        return 1
+    print(archive)
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder")
+    register(parser.add_subparsers(required=True))
+    args = parser.parse_args(["bundle", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""The student bundle ships notebooks and helpers, and refuses to ship instructor material."""
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import bundle
+from autograder.assignments import ASSIGNMENTS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+STUB = "def {name}(x, pad):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+SOLUTION = ("def {name}(x, pad):\n    ### BEGIN SOLUTION\n"
+            "    grown = [(pad, pad), (pad, pad), (0, 0), (0, 0)]\n"
+            "    return __import__('numpy').pad(x, grown)\n    ### END SOLUTION\n")
+
+
+def _notebook(path, code):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# title"),
+                                         nbformat.v4.new_code_cell(code)])
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A small course tree: the real reference, pins and helpers; stub notebooks; one solution."""
+    root = tmp_path / "course"
+    (root / "autograder").mkdir(parents=True)
+    shutil.copy(ROOT / "autograder" / "reference.py", root / "autograder")
+    for name in ("pyproject.toml", "requirements.txt", "environment.yml"):
+        shutil.copy(ROOT / name, root)
+    shutil.copytree(ROOT / "helpers", root / "helpers",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for a in ASSIGNMENTS:
+        _notebook(root / "notebooks" / a / f"{a}.ipynb", STUB.format(name="pad_it"))
+    _notebook(root / "solutions" / "a1_naive" / "a1_naive.ipynb", SOLUTION.format(name="pad_it"))
+    return root
+
+
+def _names(archive):
+    with zipfile.ZipFile(archive) as zf:
+        return set(zf.namelist())
+
+
+def test_clean_course_builds_with_exactly_the_student_files(course, tmp_path):
+    archive = bundle.build(tmp_path / "out", root=course)
+    names = _names(archive)
+    top = {n.split("/")[1] for n in names}
+    assert top == {"notebooks", "helpers", "requirements.txt", "environment.yml",
+                   "pyproject.toml", "README.md"}
+    assert {f"conv-course/notebooks/{a}/{a}.ipynb" for a in ASSIGNMENTS} <= names
+    with zipfile.ZipFile(archive) as zf:
+        readme = zf.read("conv-course/README.md").decode()
+        pyproject = tomllib.loads(zf.read("conv-course/pyproject.toml").decode())
+        assert zf.read("conv-course/requirements.txt") == (ROOT / "requirements.txt").read_bytes()
+    assert "jupyter lab notebooks/" in readme and "pip install -e ." in readme
+    assert pyproject["tool"]["setuptools"]["packages"] == ["helpers"]
+
+
+@pytest.mark.parametrize("leak, where, message", [
+    ("# ### BEGIN SOLUTION\nx = 1\n", "notebook", "BEGIN SOLUTION"),
+    ("### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS\n", "notebook", "HIDDEN TESTS"),
+    ("from autograder.incell import something_else\n", "helper", "imports the grader"),
+    ("import autograder.reference as r\n", "notebook", "imports the grader"),
+    # a solution body under another name, with other comments and formatting
+    ("def given_padding(x, pad):\n    grown = [(pad, pad), (pad, pad), (0, 0), (0, 0)]  # given\n"
+     "    return __import__('numpy').pad(x, grown)\n", "notebook", "solutions/a1_naive"),
+], ids=["solution-marker", "hidden-tests", "helper-imports-grader", "notebook-imports-grader",
+        "solution-body"])
+def test_leaks_are_refused(course, tmp_path, leak, where, message):
+    target = (course / "helpers" / "leaky.py" if where == "helper"
+              else course / "notebooks" / "a3_im2col" / "a3_im2col.ipynb")
+    if where == "helper":
+        target.write_text(leak)
+    else:
+        _notebook(target, leak)
+    with pytest.raises(bundle.BundleLeak, match=message):
+        bundle.build(tmp_path / "out", root=course)
+    assert not (tmp_path / "out" / bundle.ARCHIVE_NAME).exists()
+
+
+def test_reference_body_in_a_helper_is_refused(course, tmp_path):
+    """The body of reference.im2col, pasted into a helper under a new name and docstring."""
+    tree = ast.parse((ROOT / "autograder" / "reference.py").read_text())
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "im2col")
+    fn.name, fn.body[0] = "patches", ast.Expr(ast.Constant("Handy patches."))
+    (course / "helpers" / "tools.py").write_text("import numpy as np\n\n" + ast.unparse(fn))
+    with pytest.raises(bundle.BundleLeak, match=r"helpers/tools.py: function `patches` has the "
+                                                r"body of autograder/reference.py:im2col"):
+        bundle.build(tmp_path / "out", root=course)
+
+
+def test_missing_release_notebook_is_named(course, tmp_path):
+    (course / "notebooks" / "a4_backward" / "a4_backward.ipynb").unlink()
+    with pytest.raises(FileNotFoundError, match="a4_backward"):
+        bundle.build(tmp_path / "out", root=course)
+
+
+def _reference_bodies():
+    """ast dumps of every reference function body (docstring dropped), computed here, not by bundle."""
+    tree = ast.parse((ROOT / "autograder" / "reference.py").read_text())
+    bodies = set()
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        body = fn.body[1:] if ast.get_docstring(fn) else fn.body
+        bodies.add(ast.dump(ast.Module(body=body, type_ignores=[])))
+    return bodies
+
+
+@pytest.mark.slow
+def test_real_bundle_unpacked_holds_no_instructor_material(tmp_path):
+    """The CLI builds the course's archive; unpacked, it installs and hides every answer."""
+    run = subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    archive = tmp_path / bundle.ARCHIVE_NAME
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(tmp_path / "unpacked")
+    unpacked = tmp_path / "unpacked" / "conv-course"
+    files = [p for p in unpacked.rglob("*") if p.is_file()]
+    rels = {p.relative_to(unpacked).as_posix() for p in files}
+    assert not any(r.startswith(("autograder/", "solutions/", "tools/", "examples/")) for r in rels)
+    assert {f"notebooks/{a}/{a}.ipynb" for a in ASSIGNMENTS} <= rels
+    assert "helpers/__init__.py" in rels
+
+    secrets = _reference_bodies()
+    for path in files:
+        if path.suffix not in (".py", ".ipynb", ".md", ".txt", ".yml", ".toml"):
+            continue
+        text = path.read_text()
+        for marker in ("### BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "run_hidden_tests"):
+            assert marker not in text, f"{path} holds {marker}"
+        sources = ([text] if path.suffix == ".py" else
+                   ["".join(c["source"]) for c in json.loads(text)["cells"]
+                    if c["cell_type"] == "code"] if path.suffix == ".ipynb" else [])
+        for src in sources:
+            clean = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
+                              for ln in src.splitlines())
+            for fn in ast.walk(ast.parse(clean)):
+                if isinstance(fn, ast.FunctionDef):
+                    body = fn.body[1:] if ast.get_docstring(fn) else fn.body
+                    assert ast.dump(ast.Module(body=body, type_ignores=[])) not in secrets, \
+                        f"{path}: {fn.name} is a reference body"
+
+    # `pip install -e .` works: the minimal pyproject builds a wheel holding helpers and its data
+    wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                            "--disable-pip-version-check", "-w", str(tmp_path / "wheel"), str(unpacked)],
+                           capture_output=True, text=True, timeout=300)
+    assert wheel.returncode == 0, wheel.stderr
+    (whl,) = (tmp_path / "wheel").glob("*.whl")
+    with zipfile.ZipFile(whl) as zf:
+        inside = set(zf.namelist())
+    assert "helpers/__init__.py" in inside
+    assert not any(n.startswith("autograder/") for n in inside)
