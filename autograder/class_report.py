@@ -1,0 +1,311 @@
+"""The class report: one offline HTML page over a whole grading run, and a merged gradebook.
+
+    python -m autograder report OUT_DIR
+
+reads what `python -m autograder grade ... --out OUT_DIR` wrote (OUT_DIR/<student>/<assignment>/
+results.json, and OUT_DIR/grades.csv for each submission's status) and writes
+
+    OUT_DIR/class_report.html    per assignment: score histogram, pass rate of every test, the most
+                                 frequent misconceptions with their hints, submissions that errored,
+                                 timed out or crashed. Charts are embedded PNGs: it opens offline.
+    OUT_DIR/class_gradebook.csv  one row per student, one column per assignment: the score, `error`
+                                 when the submission could not be graded, empty when none came in.
+
+A test passed when it earned its full max_score; a test worth 0 points has no pass rate.
+"""
+import argparse
+import base64
+import csv
+import html
+import io
+import json
+import re
+import statistics
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.assignments import ASSIGNMENTS
+
+HTML_NAME = "class_report.html"
+CSV_NAME = "class_gradebook.csv"
+TOP_MISCONCEPTIONS = 5
+HISTOGRAM_BINS = 10
+
+# How a test's or a submission's output says the student's code ran out of time or died
+# (the messages of autograder.student.StudentTimeout / StudentCrash as the engine words them).
+TIMEOUT = re.compile(r"\btim(?:ed|es)?[ -]?out\b|\btimeout\b", re.IGNORECASE)
+CRASH = re.compile(r"\b(?:crash(?:ed)?|killed|died|out of memory)\b", re.IGNORECASE)
+
+
+@dataclass
+class Submission:
+    """One results.json: the student's name and assignment come from its folder."""
+    student: str
+    assignment: str
+    score: float
+    max_score: float
+    status: str                      # "graded" or "error"
+    output: str
+    tests: list = field(default_factory=list)
+
+    def problem(self):
+        """(kind, detail) when the submission errored, timed out or crashed, else None."""
+        if self.status == "error":
+            return "error", _first_line(self.output) or "the grader could not grade it"
+        for t in self.tests:
+            for kind, pattern in (("timed out", TIMEOUT), ("crashed", CRASH)):
+                if pattern.search(t.get("output", "")):
+                    return kind, f"{t['name']}: {_first_line(t['output'])}"
+        return None
+
+
+@dataclass
+class TestStat:
+    name: str
+    function: str
+    kind: str
+    max_score: float
+    passed: int = 0
+    total: int = 0
+
+    @property
+    def rate(self):
+        return self.passed / self.total if self.total and self.max_score > 0 else None
+
+
+@dataclass
+class AssignmentSummary:
+    assignment: str
+    submissions: list
+    tests: list                      # TestStat, in the order the grader reports them
+    misconceptions: list             # (id, number of submissions showing it, hint), most frequent first
+
+    @property
+    def graded(self):
+        return [s for s in self.submissions if s.status == "graded"]
+
+    @property
+    def scores(self):
+        return [s.score for s in self.graded]
+
+    @property
+    def problems(self):
+        return [(s, *p) for s in self.submissions if (p := s.problem()) is not None]
+
+
+def _first_line(text):
+    return next((ln.strip() for ln in (text or "").splitlines() if ln.strip()), "")
+
+
+def _tag(test, prefix):
+    return next((t.split(":", 1)[1] for t in test.get("tags", []) if t.startswith(prefix + ":")), "")
+
+
+def _statuses(out_dir):
+    """{(student, assignment): status} from grades.csv, or {} when there is none."""
+    path = Path(out_dir) / "grades.csv"
+    if not path.exists():
+        return {}
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if rows and not {"student", "assignment", "status"} <= set(rows[0]):
+        raise ValueError(f"{path} lacks a student, assignment or status column: {list(rows[0])}")
+    return {(r["student"], r["assignment"]): r["status"] for r in rows}
+
+
+def load(out_dir):
+    """Every submission under out_dir, sorted by assignment then student."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise FileNotFoundError(f"no such grading output folder: {out_dir}")
+    statuses = _statuses(out_dir)
+    subs = []
+    for path in sorted(out_dir.glob("*/*/results.json")):
+        student, assignment = path.parent.parent.name, path.parent.name
+        if assignment not in ASSIGNMENTS:
+            raise ValueError(f"{path}: {assignment!r} is not an assignment ({', '.join(ASSIGNMENTS)})")
+        try:
+            data = json.loads(path.read_text())
+            score, max_score = float(data["score"]), float(data.get("max_score", 100))
+        except (ValueError, KeyError) as e:
+            raise ValueError(f"{path} is not a grader's results.json: {e}") from None
+        tests = data.get("tests", [])
+        status = statuses.get((student, assignment), "graded" if tests else "error")
+        subs.append(Submission(student, assignment, score, max_score, status,
+                               data.get("output", ""), tests))
+    if not subs:
+        raise FileNotFoundError(f"no <student>/<assignment>/results.json under {out_dir}")
+    order = list(ASSIGNMENTS)
+    return sorted(subs, key=lambda s: (order.index(s.assignment), s.student))
+
+
+def _hint(misconception_id):
+    from autograder.misconceptions import MISCONCEPTIONS
+    entry = MISCONCEPTIONS.get(misconception_id)
+    return entry.hint if entry is not None else "(not in autograder.misconceptions)"
+
+
+def summarize(subs):
+    """[AssignmentSummary] for every assignment that has at least one submission."""
+    summaries = []
+    for assignment in ASSIGNMENTS:
+        mine = [s for s in subs if s.assignment == assignment]
+        if not mine:
+            continue
+        stats, seen = {}, Counter()
+        for s in (s for s in mine if s.status == "graded"):
+            ids = set()
+            for t in s.tests:
+                st = stats.setdefault(t["name"], TestStat(t["name"], _tag(t, "function"),
+                                                          _tag(t, "kind"), float(t["max_score"])))
+                st.total += 1
+                st.passed += float(t["score"]) >= float(t["max_score"])
+                if float(t["score"]) < float(t["max_score"]) and _tag(t, "misconception"):
+                    ids.add(_tag(t, "misconception"))
+            seen.update(ids)
+        top = [(mid, n, _hint(mid)) for mid, n in
+               sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISCONCEPTIONS]]
+        summaries.append(AssignmentSummary(assignment, mine, list(stats.values()), top))
+    return summaries
+
+
+def histogram_png(scores, max_score=100.0):
+    """A base64 PNG of the score histogram (HISTOGRAM_BINS equal bins over [0, max_score])."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 2.6), dpi=100)
+    ax.hist(scores, bins=HISTOGRAM_BINS, range=(0, max_score), color="#4c72b0", edgecolor="white")
+    ax.set_xlabel("score")
+    ax.set_ylabel("submissions")
+    ax.set_xlim(0, max_score)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _fmt(x):
+    return f"{x:g}"
+
+
+CSS = """
+body { font-family: sans-serif; margin: 2em; max-width: 70em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+td, th { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.bar { display: inline-block; height: 0.8em; background: #4c72b0; }
+.low .bar { background: #c44e52; }
+section { border-top: 2px solid #4c72b0; margin-top: 2em; }
+"""
+
+
+def _section(summary):
+    a = summary.assignment
+    scores = summary.scores
+    e = html.escape
+    parts = [f'<section id="{a}"><h2>{a}</h2>',
+             f'<p data-assignment="{a}" data-submissions="{len(summary.submissions)}" '
+             f'data-graded="{len(scores)}" data-mean="{statistics.fmean(scores) if scores else 0:.2f}">'
+             f'{len(summary.submissions)} submissions, {len(scores)} graded']
+    if scores:
+        parts.append(f'; mean {statistics.fmean(scores):.1f}, median {statistics.median(scores):g}, '
+                     f'min {min(scores):g}, max {max(scores):g} (of {summary.submissions[0].max_score:g})')
+    parts.append(".</p>")
+    if scores:
+        parts.append(f'<img alt="histogram of {a} scores" src="data:image/png;base64,'
+                     f'{histogram_png(scores, summary.submissions[0].max_score)}">')
+
+    parts.append("<h3>Submissions that errored, timed out or crashed</h3>")
+    if summary.problems:
+        parts.append("<table><tr><th>student</th><th>what happened</th><th>detail</th></tr>")
+        for s, kind, detail in summary.problems:
+            parts.append(f'<tr data-problem="{e(kind)}" data-student="{e(s.student)}">'
+                         f'<td>{e(s.student)}</td><td>{e(kind)}</td><td>{e(detail)}</td></tr>')
+        parts.append("</table>")
+    else:
+        parts.append("<p>None.</p>")
+
+    parts.append("<h3>Most frequent misconceptions</h3>")
+    if summary.misconceptions:
+        parts.append("<table><tr><th>misconception</th><th>submissions</th><th>hint</th></tr>")
+        for mid, n, hint in summary.misconceptions:
+            parts.append(f'<tr data-misconception="{e(mid)}" data-count="{n}"><td><code>{e(mid)}'
+                         f'</code></td><td class="num">{n}</td><td>{e(hint)}</td></tr>')
+        parts.append("</table>")
+    else:
+        parts.append("<p>No known mistake recognised.</p>")
+
+    parts.append("<h3>Pass rate of every test</h3><table><tr><th>test</th><th>kind</th>"
+                 "<th>points</th><th>passed</th><th>pass rate</th></tr>")
+    for t in summary.tests:
+        rate = t.rate
+        cell = ("&mdash;" if rate is None else
+                f'<span class="bar" style="width:{100 * rate:.0f}px"></span> {100 * rate:.0f}%')
+        low = ' class="low"' if rate is not None and rate < 0.5 else ""
+        parts.append(f'<tr{low} data-test="{e(t.name)}" data-passed="{t.passed}" data-total="{t.total}">'
+                     f'<td>{e(t.name)}</td><td>{e(t.kind)}</td><td class="num">{_fmt(t.max_score)}</td>'
+                     f'<td class="num">{t.passed}/{t.total}</td><td>{cell}</td></tr>')
+    parts.append("</table></section>")
+    return "\n".join(parts)
+
+
+def render_html(summaries, title="Class report"):
+    body = "\n".join(_section(s) for s in summaries)
+    nav = " · ".join(f'<a href="#{s.assignment}">{s.assignment}</a>' for s in summaries)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
+            f'</title><style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>'
+            f'<p>{nav} · gradebook: <code>{CSV_NAME}</code></p>\n{body}\n</body></html>\n')
+
+
+def write_gradebook(subs, path):
+    """One row per student, one column per assignment (score, `error`, or empty)."""
+    cells = {(s.student, s.assignment): _fmt(s.score) if s.status == "graded" else "error" for s in subs}
+    with Path(path).open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", *ASSIGNMENTS])
+        for student in sorted({s.student for s in subs}):
+            writer.writerow([student, *(cells.get((student, a), "") for a in ASSIGNMENTS)])
+
+
+def build(out_dir):
+    """Write the report and the merged gradebook into out_dir; returns their paths."""
+    subs = load(out_dir)
+    page, table = Path(out_dir) / HTML_NAME, Path(out_dir) / CSV_NAME
+    page.write_text(render_html(summarize(subs)), encoding="utf-8")
+    write_gradebook(subs, table)
+    return page, table
+
+
+def register(subparsers):
+    """Add the `report` subcommand to the CLI's subparsers."""
+    p = subparsers.add_parser("report", help="class report (HTML) and merged gradebook of a grading run",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("out_dir", type=Path, help="the --out folder of `python -m autograder grade`")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args):
+    try:
+        for path in build(args.out_dir):
+            print(path)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"report: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder")
+    register(parser.add_subparsers(required=True))
+    args = parser.parse_args(["report", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
