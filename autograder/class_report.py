@@ -3,11 +3,12 @@
     python -m autograder report OUT_DIR
 
 reads what `python -m autograder grade ... --out OUT_DIR` wrote (OUT_DIR/<student>/<assignment>/
-results.json, and OUT_DIR/grades.csv for each submission's status) and writes
+results.json, whose extra_data carries each submission's status and reason) and writes
 
     OUT_DIR/class_report.html    per assignment: score histogram, pass rate of every test, the most
                                  frequent misconceptions with their hints, submissions that errored,
-                                 timed out or crashed. Charts are embedded PNGs: it opens offline.
+                                 timed out or crashed; then notebooks no assignment matched.
+                                 Charts are embedded PNGs: the page opens offline.
     OUT_DIR/class_gradebook.csv  one row per student, one column per assignment: the score, `error`
                                  when the submission could not be graded, empty when none came in.
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS
+from autograder.report import ERROR, GRADED
 
 HTML_NAME = "class_report.html"
 CSV_NAME = "class_gradebook.csv"
@@ -34,8 +36,8 @@ TOP_MISCONCEPTIONS = 5
 HISTOGRAM_BINS = 10
 
 # How a test's or a submission's output says the student's code ran out of time or died
-# (the messages of autograder.student.StudentTimeout / StudentCrash as the engine words them).
-TIMEOUT = re.compile(r"\btim(?:ed|es)?[ -]?out\b|\btimeout\b", re.IGNORECASE)
+# (autograder.student.StudentTimeout / StudentCrash, and the engine's per-submission limit).
+TIMEOUT = re.compile(r"\btim(?:ed|es)?[ -]?out\b|\btimeout\b|\btook longer than\b", re.IGNORECASE)
 CRASH = re.compile(r"\b(?:crash(?:ed)?|killed|died|out of memory)\b", re.IGNORECASE)
 
 
@@ -47,13 +49,15 @@ class Submission:
     score: float
     max_score: float
     status: str                      # "graded" or "error"
-    output: str
+    reason: str                      # why it could not be graded ("" when graded)
     tests: list = field(default_factory=list)
 
     def problem(self):
         """(kind, detail) when the submission errored, timed out or crashed, else None."""
-        if self.status == "error":
-            return "error", _first_line(self.output) or "the grader could not grade it"
+        if self.status != GRADED:
+            kind = next((k for k, pattern in (("timed out", TIMEOUT), ("crashed", CRASH))
+                         if pattern.search(self.reason)), "error")
+            return kind, self.reason or "the grader could not grade it"
         for t in self.tests:
             for kind, pattern in (("timed out", TIMEOUT), ("crashed", CRASH)):
                 if pattern.search(t.get("output", "")):
@@ -84,7 +88,7 @@ class AssignmentSummary:
 
     @property
     def graded(self):
-        return [s for s in self.submissions if s.status == "graded"]
+        return [s for s in self.submissions if s.status == GRADED]
 
     @property
     def scores(self):
@@ -103,42 +107,29 @@ def _tag(test, prefix):
     return next((t.split(":", 1)[1] for t in test.get("tags", []) if t.startswith(prefix + ":")), "")
 
 
-def _statuses(out_dir):
-    """{(student, assignment): status} from grades.csv, or {} when there is none."""
-    path = Path(out_dir) / "grades.csv"
-    if not path.exists():
-        return {}
-    with path.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    if rows and not {"student", "assignment", "status"} <= set(rows[0]):
-        raise ValueError(f"{path} lacks a student, assignment or status column: {list(rows[0])}")
-    return {(r["student"], r["assignment"]): r["status"] for r in rows}
-
-
 def load(out_dir):
-    """Every submission under out_dir, sorted by assignment then student."""
+    """Every submission under out_dir, sorted by assignment (unrecognised ones last), then student."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise FileNotFoundError(f"no such grading output folder: {out_dir}")
-    statuses = _statuses(out_dir)
     subs = []
     for path in sorted(out_dir.glob("*/*/results.json")):
-        student, assignment = path.parent.parent.name, path.parent.name
-        if assignment not in ASSIGNMENTS:
-            raise ValueError(f"{path}: {assignment!r} is not an assignment ({', '.join(ASSIGNMENTS)})")
         try:
             data = json.loads(path.read_text())
-            score, max_score = float(data["score"]), float(data.get("max_score", 100))
-        except (ValueError, KeyError) as e:
-            raise ValueError(f"{path} is not a grader's results.json: {e}") from None
-        tests = data.get("tests", [])
-        status = statuses.get((student, assignment), "graded" if tests else "error")
-        subs.append(Submission(student, assignment, score, max_score, status,
-                               data.get("output", ""), tests))
+            extra = data["extra_data"]
+            sub = Submission(path.parent.parent.name, path.parent.name, float(data["score"]),
+                             float(data["max_score"]), extra["status"], extra.get("reason", ""),
+                             data["tests"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path} is not a grader's results.json: {type(e).__name__} {e}") from None
+        if sub.status not in (GRADED, ERROR):
+            raise ValueError(f"{path}: unknown status {sub.status!r} (expected {GRADED} or {ERROR})")
+        subs.append(sub)
     if not subs:
         raise FileNotFoundError(f"no <student>/<assignment>/results.json under {out_dir}")
     order = list(ASSIGNMENTS)
-    return sorted(subs, key=lambda s: (order.index(s.assignment), s.student))
+    return sorted(subs, key=lambda s: (order.index(s.assignment) if s.assignment in order
+                                       else len(order), s.student))
 
 
 def _hint(misconception_id):
@@ -155,7 +146,7 @@ def summarize(subs):
         if not mine:
             continue
         stats, seen = {}, Counter()
-        for s in (s for s in mine if s.status == "graded"):
+        for s in (s for s in mine if s.status == GRADED):
             ids = set()
             for t in s.tests:
                 st = stats.setdefault(t["name"], TestStat(t["name"], _tag(t, "function"),
@@ -254,8 +245,19 @@ def _section(summary):
     return "\n".join(parts)
 
 
-def render_html(summaries, title="Class report"):
-    body = "\n".join(_section(s) for s in summaries)
+def _unrecognised(subs):
+    """A section listing submissions under a folder that is no assignment (nothing matched)."""
+    if not subs:
+        return ""
+    rows = "".join(f'<tr data-problem="unrecognised" data-student="{html.escape(s.student)}">'
+                   f'<td>{html.escape(s.student)}</td><td>{html.escape(s.assignment)}</td>'
+                   f'<td>{html.escape(s.reason)}</td></tr>' for s in subs)
+    return ('<section id="unrecognised"><h2>Notebooks no assignment matched</h2><table><tr>'
+            f'<th>student</th><th>folder</th><th>reason</th></tr>{rows}</table></section>')
+
+
+def render_html(summaries, unrecognised=(), title="Class report"):
+    body = "\n".join(_section(s) for s in summaries) + _unrecognised(unrecognised)
     nav = " · ".join(f'<a href="#{s.assignment}">{s.assignment}</a>' for s in summaries)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
             f'</title><style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>'
@@ -263,8 +265,10 @@ def render_html(summaries, title="Class report"):
 
 
 def write_gradebook(subs, path):
-    """One row per student, one column per assignment (score, `error`, or empty)."""
-    cells = {(s.student, s.assignment): _fmt(s.score) if s.status == "graded" else "error" for s in subs}
+    """One row per student, one column per assignment (score, `error`, or empty).
+
+    Unrecognised notebooks have no column; their student still gets a row."""
+    cells = {(s.student, s.assignment): _fmt(s.score) if s.status == GRADED else ERROR for s in subs}
     with Path(path).open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["student", *ASSIGNMENTS])
@@ -276,7 +280,8 @@ def build(out_dir):
     """Write the report and the merged gradebook into out_dir; returns their paths."""
     subs = load(out_dir)
     page, table = Path(out_dir) / HTML_NAME, Path(out_dir) / CSV_NAME
-    page.write_text(render_html(summarize(subs)), encoding="utf-8")
+    others = [s for s in subs if s.assignment not in ASSIGNMENTS]
+    page.write_text(render_html(summarize(subs), others), encoding="utf-8")
     write_gradebook(subs, table)
     return page, table
 

@@ -35,6 +35,8 @@ RUN = {
         _test(PAD, 10, 10),
         _test(SIZE, 0, 10, "StudentTimeout: conv_output_size timed out after 20 s", kind="robustness")]),
     ("carol", "a1_naive"): (0, []),
+    ("frank", "a1_naive"): (0, []),
+    ("erin", "unrecognised"): (0, []),
     ("alice", "a3_im2col"): (80, [_test(ROWS, 35, 35), _test(COLS, 15, 35, "2 of 3 cases")]),
     ("bob", "a3_im2col"): (40, [_test(ROWS, 0, 35, "rows flattened as (c, u, v)", "im2col-row-order"),
                                _test(COLS, 0, 35, "rows flattened as (c, u, v)", "im2col-row-order")]),
@@ -43,20 +45,25 @@ RUN = {
 }
 
 
+REASONS = {
+    "carol": "the notebook did not run: SyntaxError in cell 4 <script>alert(1)</script>",
+    "frank": "grading took longer than the limit of 600 s per submission and was stopped",
+    "erin": "no cell defines a function of any assignment",
+}
+
+
 @pytest.fixture
 def run_dir(tmp_path):
     out = tmp_path / "grades"
-    rows = []
     for (student, assignment), (score, tests) in RUN.items():
         d = out / student / assignment
         d.mkdir(parents=True)
-        output = ("could not run the notebook: SyntaxError in cell 4 <script>alert(1)</script>"
-                  if not tests else "graded")
+        reason = REASONS.get(student, "") if not tests else ""
+        extra = {"student": student, "assignment": assignment, "status": "error" if reason else "graded",
+                 "reason": reason}
         d.joinpath("results.json").write_text(json.dumps(
-            {"score": score, "max_score": 100, "execution_time": 1.0, "output": output, "tests": tests}))
-        rows.append([student, assignment, score, 100, "graded" if tests else "error"])
-    with (out / "grades.csv").open("w", newline="") as fh:
-        csv.writer(fh).writerows([["student", "assignment", "score", "max_score", "status"], *rows])
+            {"score": score, "max_score": 100, "execution_time": 1.0, "output": reason or "graded",
+             "tests": tests, "extra_data": extra}))
     return out
 
 
@@ -86,7 +93,7 @@ def test_numbers_match_the_results(run_dir):
     rows = _parse(page).data
 
     summaries = {r["assignment"]: r for r in rows if "submissions" in r}
-    assert summaries["a1_naive"]["submissions"] == "3" and summaries["a1_naive"]["graded"] == "2"
+    assert summaries["a1_naive"]["submissions"] == "4" and summaries["a1_naive"]["graded"] == "2"
     assert summaries["a1_naive"]["mean"] == "77.50"
     assert summaries["a3_im2col"]["mean"] == "61.67"
 
@@ -98,13 +105,15 @@ def test_numbers_match_the_results(run_dir):
     assert counts == [("true-convolution", "1"), ("im2col-row-order", "1"), ("true-convolution", "1")]
 
     problems = {(r["student"], r["problem"]) for r in rows if "problem" in r}
-    assert problems == {("carol", "error"), ("bob", "timed out")}
+    assert problems == {("carol", "error"), ("frank", "timed out"), ("bob", "timed out"),
+                        ("erin", "unrecognised")}
 
     with table.open(newline="") as fh:
         grid = list(csv.reader(fh))
     assert grid[0] == ["student", "a1_naive", "a2_partial", "a3_im2col", "a4_backward", "a5_fft"]
     assert grid[1:] == [["alice", "100", "", "80", "", ""], ["bob", "55", "", "40", "", ""],
-                        ["carol", "error", "", "", "", ""], ["dave", "", "", "65", "", ""]]
+                        ["carol", "error", "", "", "", ""], ["dave", "", "", "65", "", ""],
+                        ["erin", "", "", "", "", ""], ["frank", "error", "", "", "", ""]]
 
 
 def test_page_shows_hints_opens_offline_and_escapes_student_text(run_dir):
@@ -125,9 +134,9 @@ def test_errors_name_the_problem(tmp_path, run_dir):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no <student>/<assignment>/results.json"):
         class_report.build(tmp_path / "empty")
-    (run_dir / "erin" / "a1_naive").mkdir(parents=True)
-    (run_dir / "erin" / "a1_naive" / "results.json").write_text('{"tests": []}')
-    with pytest.raises(ValueError, match=r"erin/a1_naive/results.json is not a grader's results.json"):
+    (run_dir / "gina" / "a1_naive").mkdir(parents=True)
+    (run_dir / "gina" / "a1_naive" / "results.json").write_text('{"score": 3, "tests": []}')
+    with pytest.raises(ValueError, match=r"gina/a1_naive/results.json is not a grader's results.json"):
         class_report.build(run_dir)
 
 
@@ -144,6 +153,7 @@ def test_report_on_the_graded_examples(tmp_path):
     with (out / "grades.csv").open(newline="") as fh:
         status = {(r["student"], r["assignment"]): r["status"] for r in csv.DictReader(fh)}
     assert results and set(results) == set(status)
+    assert any(s == "error" for s in status.values()), "the examples include a broken submission"
 
     expected = {}
     for key, res in results.items():
@@ -163,5 +173,7 @@ def test_report_on_the_graded_examples(tmp_path):
     with (out / class_report.CSV_NAME).open(newline="") as fh:
         grid = {r["student"]: r for r in csv.DictReader(fh)}
     for (student, assignment), res in results.items():
+        if assignment not in grid[student]:
+            continue                               # an unrecognised notebook has no column
         cell = grid[student][assignment]
         assert cell == ("error" if status[(student, assignment)] == "error" else f"{res['score']:g}")
