@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import misconceptions
 from autograder.assignments import ASSIGNMENTS
 from autograder.report import ERROR, GRADED
 
@@ -84,7 +85,7 @@ class AssignmentSummary:
     assignment: str
     submissions: list
     tests: list                      # TestStat, in the order the grader reports them
-    misconceptions: list             # (id, number of submissions showing it, hint), most frequent first
+    misconceptions: list             # (id, submissions showing it, description, hint), most frequent first
 
     @property
     def graded(self):
@@ -132,10 +133,10 @@ def load(out_dir):
                                        else len(order), s.student))
 
 
-def _hint(misconception_id):
-    from autograder.misconceptions import MISCONCEPTIONS
-    entry = MISCONCEPTIONS.get(misconception_id)
-    return entry.hint if entry is not None else "(not in autograder.misconceptions)"
+def _explained(misconception_id):
+    """(what the mistake is, the hint) from autograder.misconceptions."""
+    entry = misconceptions.BY_ID.get(misconception_id)
+    return (entry.description, entry.hint) if entry else ("(not in autograder.misconceptions)", "")
 
 
 def summarize(subs):
@@ -156,7 +157,7 @@ def summarize(subs):
                 if float(t["score"]) < float(t["max_score"]) and _tag(t, "misconception"):
                     ids.add(_tag(t, "misconception"))
             seen.update(ids)
-        top = [(mid, n, _hint(mid)) for mid, n in
+        top = [(mid, n, *_explained(mid)) for mid, n in
                sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISCONCEPTIONS]]
         summaries.append(AssignmentSummary(assignment, mine, list(stats.values()), top))
     return summaries
@@ -223,10 +224,12 @@ def _section(summary):
 
     parts.append("<h3>Most frequent misconceptions</h3>")
     if summary.misconceptions:
-        parts.append("<table><tr><th>misconception</th><th>submissions</th><th>hint</th></tr>")
-        for mid, n, hint in summary.misconceptions:
+        parts.append("<table><tr><th>misconception</th><th>submissions</th><th>the mistake</th>"
+                     "<th>hint given to the student</th></tr>")
+        for mid, n, description, hint in summary.misconceptions:
             parts.append(f'<tr data-misconception="{e(mid)}" data-count="{n}"><td><code>{e(mid)}'
-                         f'</code></td><td class="num">{n}</td><td>{e(hint)}</td></tr>')
+                         f'</code></td><td class="num">{n}</td><td>{e(description)}</td>'
+                         f'<td>{e(hint)}</td></tr>')
         parts.append("</table>")
     else:
         parts.append("<p>No known mistake recognised.</p>")

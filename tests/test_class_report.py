@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograder import class_report
-from autograder.misconceptions import MISCONCEPTIONS
+from autograder.misconceptions import BY_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,7 +120,7 @@ def test_page_shows_hints_opens_offline_and_escapes_student_text(run_dir):
     page, _ = class_report.build(run_dir)
     text = page.read_text()
     for mid in ("true-convolution", "im2col-row-order"):
-        assert MISCONCEPTIONS[mid].hint.replace("&", "&amp;").replace("<", "&lt;") \
+        assert BY_ID[mid].hint.replace("&", "&amp;").replace("<", "&lt;") \
             .replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#x27;") in text
     links = _parse(page).links
     assert links and all(l.startswith(("data:image/png;base64,", "#")) for l in links), links
