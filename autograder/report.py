@@ -1,0 +1,277 @@
+"""What grading leaves on disk (COURSE_SPEC §3): results.json, feedback.html, grades.csv.
+
+    DIR/<student>/<assignment>/results.json   Gradescope's schema, one per submission
+    DIR/<student>/<assignment>/feedback.html  the same verdicts for the student, self-contained
+    DIR/grades.csv                            student, assignment, score, max_score, status, reason
+
+results.json: top level `score`, `max_score`, `execution_time`, `output`, `tests`, plus
+`extra_data` (student, assignment, status `graded`/`error`, reason, notebook, isolation, timing)
+which Gradescope keeps but does not show. Each test has `name` ("<function>: ..."), `number`,
+`score`, `max_score`, `output`, `visibility` and `tags` (`function:<name>`, `kind:<kind>`,
+`misconception:<id>`). A submission that could not be graded has status `error`, score 0, the
+reason at the top of `output`, and possibly no tests: never a silent zero.
+
+Every text a student sees passes `scrub`, which drops lines of the hidden graders' source and
+traceback frames inside the grader, and the HTML escapes everything that came from a submission.
+Files are written atomically (temporary file + os.replace), so an interrupted run never leaves
+half a results.json behind.
+"""
+import csv
+import html
+import io
+import json
+import os
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from autograder.assignments import ASSIGNMENTS
+from autograder.config import POINTS_PER_ASSIGNMENT
+
+GRADERS_DIR = Path(__file__).resolve().parent / "graders"
+CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "reason")
+GRADED, ERROR = "graded", "error"
+HIDDEN_LINE = "[grader line hidden]"
+_MIN_GRADER_LINE = 12        # shorter grader lines ("return", "else:") are too common to hide
+
+
+# --------------------------------------------------------------------------- scrubbing
+@lru_cache(maxsize=1)
+def grader_lines():
+    """Stripped code lines of autograder/graders/*.py long enough to recognise in an output."""
+    lines = set()
+    for path in sorted(GRADERS_DIR.glob("*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            text = line.strip()
+            if len(text) >= _MIN_GRADER_LINE and not text.startswith("#"):
+                lines.add(text)
+    return frozenset(lines)
+
+
+_GRADER_FRAME = re.compile(r'File ".*[/\\]autograder[/\\][^"]*"')
+
+
+def scrub(text):
+    """`text` without grader source: lines quoting autograder/graders/*.py, `def test_` lines and
+    traceback frames in the autograder package are replaced by one marker line."""
+    hidden = grader_lines()
+    kept = []
+    for line in str(text).splitlines():
+        text_line = line.strip()
+        if text_line in hidden or "def test_" in line or _GRADER_FRAME.search(line):
+            if not kept or kept[-1] != HIDDEN_LINE:
+                kept.append(HIDDEN_LINE)
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+# --------------------------------------------------------------------------- results.json
+def gradescope_test(outcome, number):
+    """One Gradescope test from a runner TestOutcome (name, function, kind, visibility, tags,
+    score, max_score, output). The name gets its "<function>: " prefix and the tags their
+    `function:` and `kind:` entries if the outcome lacks them."""
+    prefix = f"{outcome.function}:"
+    name = outcome.name if outcome.name.startswith(prefix) else f"{prefix} {outcome.name}"
+    tags = [f"function:{outcome.function}", f"kind:{outcome.kind}"]
+    tags += [t for t in outcome.tags if t not in tags]
+    return {"name": name, "number": number, "score": round(float(outcome.score), 4),
+            "max_score": round(float(outcome.max_score), 4), "output": scrub(outcome.output),
+            "visibility": outcome.visibility, "tags": tags}
+
+
+def numbered_tests(outcomes, assignment):
+    """Gradescope tests in the assignment's function order, numbered "<function #>.<test #>"."""
+    order = [g.function for g in ASSIGNMENTS[assignment]]
+    tests = []
+    for fi, function in enumerate(order, start=1):
+        mine = [o for o in outcomes if o.function == function]
+        tests += [gradescope_test(o, f"{fi}.{ti}") for ti, o in enumerate(mine, start=1)]
+    strays = [o for o in outcomes if o.function not in order]
+    tests += [gradescope_test(o, f"{len(order) + 1}.{ti}") for ti, o in enumerate(strays, start=1)]
+    return tests
+
+
+def misconceptions(tests):
+    """The misconception ids diagnosed in `tests`, in order of first appearance."""
+    seen = []
+    for t in tests:
+        seen += [tag.split(":", 1)[1] for tag in t["tags"]
+                 if tag.startswith("misconception:") and tag.split(":", 1)[1] not in seen]
+    return seen
+
+
+def function_scores(tests):
+    """{function: (score, max_score)} summed over `tests`, in test order."""
+    scores = {}
+    for t in tests:
+        function = t["name"].split(":", 1)[0]
+        got, top = scores.get(function, (0.0, 0.0))
+        scores[function] = (got + t["score"], top + t["max_score"])
+    return scores
+
+
+def graded_results(tests, *, info, lines, execution_time):
+    """results.json of a graded submission. `info`: student, assignment, notebook, isolation,
+    timing (goes to extra_data); `lines`: what ran, for the top-level output."""
+    score = round(sum(t["score"] for t in tests), 4)
+    top = round(sum(t["max_score"] for t in tests), 4)
+    per_function = ", ".join(f"{f} {_points(s)}/{_points(m)}"
+                             for f, (s, m) in function_scores(tests).items())
+    summary = [f"Score: {_points(score)} / {POINTS_PER_ASSIGNMENT} ({per_function})."]
+    if top != POINTS_PER_ASSIGNMENT:
+        summary.append(f"Warning: the tests add up to {_points(top)} points, not "
+                       f"{POINTS_PER_ASSIGNMENT}; the graders need attention.")
+    found = misconceptions(tests)
+    if found:
+        summary.append("Diagnosed mistakes: " + ", ".join(found) + ".")
+    return {"score": score, "max_score": POINTS_PER_ASSIGNMENT,
+            "execution_time": round(execution_time, 3),
+            "output": scrub("\n".join([*summary, *lines])), "tests": tests,
+            "extra_data": {**info, "status": GRADED, "reason": ""}}
+
+
+def error_results(reason, *, info, lines=(), execution_time=0.0, tests=()):
+    """results.json of a submission that could not be graded: score 0, status error, and the
+    reason first in `output`. `tests` are whatever verdicts were reached before the failure;
+    they are reported but not counted."""
+    output = [f"Not graded: {reason}",
+              "This is a grading error, not a score: the submission needs a look by the course staff.",
+              *lines]
+    return {"score": 0.0, "max_score": POINTS_PER_ASSIGNMENT,
+            "execution_time": round(execution_time, 3), "output": scrub("\n".join(output)),
+            "tests": list(tests), "extra_data": {**info, "status": ERROR, "reason": reason}}
+
+
+def _points(value):
+    return f"{value:g}"
+
+
+# --------------------------------------------------------------------------- files
+def write_atomic(path, text):
+    """Write `text` to `path` through a temporary file in the same folder and os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(folder, results):
+    """results.json and feedback.html of one submission into `folder`."""
+    write_atomic(Path(folder) / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(Path(folder) / "feedback.html", feedback_html(results))
+
+
+def csv_row(results):
+    """The grades.csv row of a results.json dict."""
+    extra = results["extra_data"]
+    return {"student": extra["student"], "assignment": extra["assignment"],
+            "score": _points(results["score"]), "max_score": _points(results["max_score"]),
+            "status": extra["status"], "reason": extra["reason"]}
+
+
+def write_grades_csv(path, rows):
+    """DIR/grades.csv: one row per submission, sorted by student then assignment."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n",
+                            extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(sorted(rows, key=lambda r: (r["student"], r["assignment"])))
+    write_atomic(path, buffer.getvalue())
+
+
+def score_table(rows):
+    """The plain-text table the CLI prints: student, assignment, score/100, status, note."""
+    header = ("student", "assignment", "score", "status", "note")
+    body = [(r["student"], r["assignment"], f"{r['score']}/{r['max_score']}", r["status"],
+             r.get("note", "")) for r in sorted(rows, key=lambda r: (r["student"], r["assignment"]))]
+    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *body]:
+        cells = [str(c).ljust(w) for c, w in zip(row, widths)]
+        lines.append("  ".join([*cells, str(row[-1])]).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  ----")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- feedback.html
+_STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
+pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
+.pass { color: #17702f; } .fail { color: #b00020; } .error { background: #fde8e8; padding: .8rem; }
+.mistake { background: #fff4d6; border-left: 4px solid #e0a800; padding: .4rem .8rem; margin: .6rem 0; }
+li { margin: .3rem 0; } .points { color: #555; font-size: .9em; }
+"""
+
+
+def _e(text):
+    return html.escape(str(text), quote=True)
+
+
+def _test_item(t):
+    ok = t["score"] >= t["max_score"]
+    mark = '<span class="pass">&#10003;</span>' if ok else '<span class="fail">&#10007;</span>'
+    title = t["name"].split(":", 1)[1].strip()
+    item = (f"<li>{mark} {_e(title)} <span class=\"points\">({_points(t['score'])}/"
+            f"{_points(t['max_score'])})</span>")
+    if t["output"] and (not ok or "kind:timing" in t["tags"] or "kind:memory" in t["tags"]):
+        item += f"<pre>{_e(scrub(t['output']))}</pre>"
+    return item + "</li>"
+
+
+def _function_section(function, tests):
+    got = sum(t["score"] for t in tests)
+    top = sum(t["max_score"] for t in tests)
+    shown = [t for t in tests if t["visibility"] != "hidden"]
+    hidden = [t for t in tests if t["visibility"] == "hidden"]
+    parts = [f"<section><h2>{_e(function)}: {_points(round(got, 4))} / {_points(round(top, 4))}</h2>"]
+    for mistake in misconceptions(shown):
+        parts.append(f'<div class="mistake">Diagnosed mistake: <strong>{_e(mistake)}</strong>; '
+                     "the failed checks below explain it and give a hint.</div>")
+    groups = [("Failed", [t for t in shown if t["score"] < t["max_score"]
+                          and not _is_timing(t)]),
+              ("Timing and memory, against the thresholds", [t for t in shown if _is_timing(t)]),
+              ("Passed", [t for t in shown if t["score"] >= t["max_score"] and not _is_timing(t)])]
+    for title, group in groups:
+        if group:
+            parts.append(f"<h3>{title} ({len(group)})</h3><ul>")
+            parts += [_test_item(t) for t in group]
+            parts.append("</ul>")
+    if hidden:
+        passed = sum(t["score"] >= t["max_score"] for t in hidden)
+        parts.append(f"<p>{passed} of {len(hidden)} further hidden checks passed.</p>")
+    return "\n".join(parts) + "</section>"
+
+
+def _is_timing(test):
+    return "kind:timing" in test["tags"] or "kind:memory" in test["tags"]
+
+
+def feedback_html(results):
+    """A self-contained page (no scripts, no external resources) of one submission's results."""
+    extra = results["extra_data"]
+    title = f"{extra['assignment']}: feedback for {extra['student']}"
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
+             f"<h1>{_e(title)}</h1>"]
+    if extra["status"] == ERROR:
+        parts.append(f'<p class="error"><strong>Not graded:</strong> {_e(extra["reason"])}. '
+                     "This is not a score; the course staff will look at your submission.</p>")
+    else:
+        parts.append(f"<p><strong>Score: {_points(results['score'])} / "
+                     f"{_points(results['max_score'])}</strong></p>")
+    by_function = {}
+    for t in results["tests"]:
+        by_function.setdefault(t["name"].split(":", 1)[0], []).append(t)
+    parts += [_function_section(f, tests) for f, tests in by_function.items()]
+    parts.append(f"<section><h2>About this run</h2><pre>{_e(scrub(results['output']))}</pre></section>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)

@@ -1,0 +1,535 @@
+"""The grading engine: finding submissions, one worker per submission, results.json in
+Gradescope's schema, grades.csv, feedback.html, limits, reruns.
+
+Most tests grade through a stand-in backend (STANDIN below, written to a temporary module that
+the worker processes import): it loads notebooks and runs their code in-process, and grades each
+function with one visible and one hidden test, so the engine's own behaviour is what is tested.
+The tests at the end grade with the real cage and graders (autograder.extract, sandbox, runner).
+"""
+import csv
+import html
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import engine, report
+from autograder.assignments import ASSIGNMENTS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ---- the contract, as COURSE_SPEC §3 states it (not read from the code under test) -----------
+TOP_KEYS = {"score", "max_score", "execution_time", "output", "tests"}
+OPTIONAL_TOP_KEYS = {"extra_data", "visibility", "stdout_visibility", "output_format", "leaderboard"}
+TEST_KEYS = {"name", "number", "score", "max_score", "output", "visibility", "tags"}
+VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
+KINDS = {"correctness", "contract", "timing", "memory", "robustness"}
+MISCONCEPTIONS = {
+    "true-convolution", "missing-bias", "ignores-stride", "ignores-padding", "output-size-rounding",
+    "pads-every-axis", "im2col-row-order", "im2col-column-order", "col2im-overwrites-overlap",
+    "dx-keeps-padding", "empty-at-pad-zero", "grad-last-sample-only", "mutates-input",
+    "library-convolution"}
+FUNCTIONS = {
+    "a1_naive": {"conv_output_size", "zero_pad", "conv_forward_naive"},
+    "a2_partial": {"conv_single_step", "conv_forward_partial"},
+    "a3_im2col": {"im2col", "conv_forward_im2col"},
+    "a4_backward": {"conv_backward_naive", "col2im", "conv_backward_im2col"},
+    "a5_fft": {"conv_forward_fft"},
+}
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_gradescope(results, assignment):
+    """Assert `results` is a valid Gradescope results.json of `assignment` per COURSE_SPEC §3."""
+    assert TOP_KEYS <= set(results), f"missing top-level keys {TOP_KEYS - set(results)}"
+    assert set(results) <= TOP_KEYS | OPTIONAL_TOP_KEYS, set(results) - TOP_KEYS - OPTIONAL_TOP_KEYS
+    assert _number(results["score"]) and _number(results["max_score"])
+    assert _number(results["execution_time"]) and results["execution_time"] >= 0
+    assert isinstance(results["output"], str) and results["output"].strip()
+    assert results["max_score"] == 100
+    assert 0 <= results["score"] <= results["max_score"]
+    assert isinstance(results["tests"], list)
+    for t in results["tests"]:
+        assert set(t) == TEST_KEYS, t
+        assert isinstance(t["name"], str) and isinstance(t["output"], str)
+        assert isinstance(t["number"], str) and re.fullmatch(r"\d+\.\d+", t["number"])
+        assert _number(t["score"]) and _number(t["max_score"]) and 0 <= t["score"] <= t["max_score"]
+        assert t["visibility"] in VISIBILITIES
+        assert isinstance(t["tags"], list) and all(isinstance(tag, str) for tag in t["tags"])
+        functions = [tag.split(":", 1)[1] for tag in t["tags"] if tag.startswith("function:")]
+        kinds = [tag.split(":", 1)[1] for tag in t["tags"] if tag.startswith("kind:")]
+        mistakes = [tag.split(":", 1)[1] for tag in t["tags"] if tag.startswith("misconception:")]
+        assert len(functions) == 1 and functions[0] in FUNCTIONS[assignment], t["tags"]
+        assert len(kinds) == 1 and kinds[0] in KINDS, t["tags"]
+        assert set(mistakes) <= MISCONCEPTIONS, t["tags"]
+        assert len(functions) + len(kinds) + len(mistakes) == len(t["tags"]), t["tags"]
+        assert t["name"].startswith(f"{functions[0]}: "), t["name"]
+    numbers = [t["number"] for t in results["tests"]]
+    assert len(set(numbers)) == len(numbers)
+    if results["extra_data"]["status"] == "graded":
+        assert abs(sum(t["max_score"] for t in results["tests"]) - 100) < 1e-6
+        assert abs(sum(t["score"] for t in results["tests"]) - results["score"]) < 1e-3
+
+
+# ---- the stand-in backend --------------------------------------------------------------------
+STANDIN = '''
+"""Stand-in for autograder.extract / sandbox / runner with their interfaces."""
+import ast
+import json
+import os
+import signal
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.assignments import ASSIGNMENTS, recognise
+from autograder.student import InProcessStudent, StudentError
+
+
+class SubmissionError(Exception):
+    pass
+
+
+@dataclass
+class Submission:
+    path: Path
+    assignment: str
+    cells: list
+    functions: list
+    source: str
+    problems: list = field(default_factory=list)
+
+
+def load_submission(path):
+    try:
+        nb = json.loads(Path(path).read_text())
+    except ValueError as e:
+        raise SubmissionError(f"not a notebook (not JSON: {e})") from None
+    if nb.get("nbformat") != 4:
+        raise SubmissionError(f"nbformat {nb.get('nbformat')} is not supported")
+    cells, problems = [], []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        try:
+            ast.parse(source)
+        except SyntaxError as e:
+            problems.append(f"cell skipped: syntax error on line {e.lineno}")
+            continue
+        cells.append(source)
+    ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in nb["cells"]]
+    assignment = recognise(ids)
+    if assignment is None:
+        raise SubmissionError("no answer cell of any assignment")
+    defined = {n.name for c in cells for n in ast.parse(c).body if isinstance(n, ast.FunctionDef)}
+    return Submission(Path(path), assignment, cells, sorted(defined), "\\n".join(cells), problems)
+
+
+class SandboxStudent:
+    isolation = "partial"
+
+    def __init__(self, cells, name="student"):
+        self.cells, self.name = cells, name
+
+    def __enter__(self):
+        code = "\\n".join(self.cells)
+        if "STANDIN_CRASH" in code:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if "STANDIN_HANG" in code:
+            time.sleep(3600)
+        namespace = {}
+        exec(code, namespace)
+        self._student = InProcessStudent(namespace, code, self.name)
+        self.load_report = f"ran {len(self.cells)} cell(s)"
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __getattr__(self, attr):
+        return getattr(self._student, attr)
+
+
+@contextmanager
+def reference_sandbox():
+    yield InProcessStudent({"answer": lambda: 42})
+
+
+@dataclass
+class TestOutcome:
+    name: str
+    function: str
+    kind: str
+    visibility: str
+    tags: list
+    score: float
+    max_score: float
+    output: str
+
+
+def run_graders(assignment, student, reference_student=None, functions=None, include_public=True):
+    if "STANDIN_GRADER_BUG" in student.source:
+        raise RuntimeError("the grader tripped over itself")
+    expected = reference_student.call("answer")
+    outcomes = []
+    for g in ASSIGNMENTS[assignment]:
+        fn = g.function
+        defined = student.has(fn)
+        outcomes.append(TestOutcome("is defined", fn, "contract", "visible", [],
+                                    g.visible_points if defined else 0, g.visible_points,
+                                    "" if defined else f"the notebook defines no {fn}"))
+        os.environ["PYTEST_CURRENT_TEST"] = f"graders/test_x.py::test_timing_{fn} (call)"
+        try:
+            got, output, tags = student.call(fn), "", []
+        except StudentError as e:
+            got, output, tags = None, f"{fn} failed: {e}", []
+        finally:
+            del os.environ["PYTEST_CURRENT_TEST"]
+        if got == -expected:
+            output, tags = "the sign is flipped: hint, look at the kernel", ["misconception:true-convolution"]
+        ok = got == expected
+        outcomes.append(TestOutcome(f"{fn}: returns the answer", fn, "correctness",
+                                    "after_due_date", tags, g.hidden_points if ok else 0,
+                                    g.hidden_points, output or ("" if ok else f"got {got!r}")))
+    return outcomes
+'''
+
+
+@pytest.fixture
+def standin(tmp_path, monkeypatch):
+    """The stand-in backend's module name, importable here and in the worker processes."""
+    folder = tmp_path / "standin"
+    folder.mkdir()
+    (folder / "standin_backend.py").write_text(STANDIN)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    return "standin_backend"
+
+
+# ---- notebooks --------------------------------------------------------------------------------
+def notebook(assignment, bodies, extra=()):
+    """An nbgrader-style notebook of `assignment`: a given cell, then one answer cell per function
+    with the code in `bodies[function]` (default: return 42), then the `extra` code cells."""
+    cells = [nbformat.v4.new_code_cell("import numpy as np")]
+    for g in ASSIGNMENTS[assignment]:
+        cell = nbformat.v4.new_code_cell(bodies.get(g.function, f"def {g.function}():\n    return 42"))
+        cell.metadata["nbgrader"] = {"grade_id": g.function, "solution": True, "grade": False,
+                                     "locked": False, "schema_version": 3}
+        cells.append(cell)
+    cells += [nbformat.v4.new_code_cell(code) for code in extra]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def write_nb(path, nb):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def read_results(out, student, assignment):
+    return json.loads((out / student / assignment / "results.json").read_text())
+
+
+def read_csv(out):
+    with (out / "grades.csv").open(newline="") as fh:
+        return {(r["student"], r["assignment"]): r for r in csv.DictReader(fh)}
+
+
+def grade(paths, out, standin, **kwargs):
+    subs = engine.find_submissions(paths, backend=standin)
+    return engine.grade_batch(subs, out, backend=standin, **kwargs)
+
+
+class Quiet:
+    """A progress stream that is not a terminal and keeps what was written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return False
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+# ---- finding submissions ----------------------------------------------------------------------
+def test_student_comes_from_the_layout_else_the_file_stem(tmp_path):
+    tree = tmp_path / "course" / "submitted"
+    a = write_nb(tree / "ann" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    b = write_nb(tmp_path / "examples" / "bob" / "ps3" / "mine.ipynb", notebook("a3_im2col", {}))
+    c = write_nb(tmp_path / "inbox" / "carla.ipynb", notebook("a2_partial", {}))
+    d = write_nb(tmp_path / "dan" / "a5_fft" / "x.ipynb", notebook("a5_fft", {}))
+    assert engine.find_notebooks([tree]) == [(a, "ann")]
+    assert engine.find_notebooks([tree / "ann"]) == [(a, "ann")]
+    assert engine.find_notebooks([tree / "ann" / "a1_naive"]) == [(a, "ann")]
+    assert engine.find_notebooks([a]) == [(a, "ann")]
+    assert engine.find_notebooks([tmp_path / "examples"]) == [(b, "bob")]
+    assert engine.find_notebooks([tmp_path / "inbox"]) == [(c, "carla")]
+    assert engine.find_notebooks([d]) == [(d, "dan")]
+
+
+def test_checkpoints_are_not_submissions(tmp_path):
+    nb = write_nb(tmp_path / "s" / "a1.ipynb", notebook("a1_naive", {}))
+    write_nb(tmp_path / "s" / ".ipynb_checkpoints" / "a1-checkpoint.ipynb", notebook("a1_naive", {}))
+    assert engine.find_notebooks([tmp_path / "s"]) == [(nb, "a1")]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "missing", "no such file or folder"),
+    (lambda p: (p / "notes.txt").write_text("hi") and p / "notes.txt", "not a notebook"),
+    (lambda p: (p / "empty").mkdir() or p / "empty", "holds no notebook"),
+])
+def test_bad_paths_are_usage_errors_naming_the_path(tmp_path, make, message):
+    path = make(tmp_path)
+    with pytest.raises(engine.UsageError, match=message) as e:
+        engine.find_notebooks([path])
+    assert str(path) in str(e.value)
+
+
+def test_assignment_is_recognised_from_the_notebook_not_the_folder(tmp_path, standin):
+    write_nb(tmp_path / "sub" / "eve" / "a1_naive" / "a1_naive.ipynb", notebook("a4_backward", {}))
+    [sub] = engine.find_submissions([tmp_path / "sub"], backend=standin)
+    assert (sub.student, sub.assignment, sub.problem) == ("eve", "a4_backward", "")
+
+
+def test_two_notebooks_of_one_assignment_are_one_error(tmp_path, standin):
+    write_nb(tmp_path / "eve" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    write_nb(tmp_path / "eve" / "a1_naive" / "a1_naive-Copy1.ipynb", notebook("a1_naive", {}))
+    out = tmp_path / "out"
+    rows = grade([tmp_path / "eve"], out, standin, stream=Quiet())
+    assert [r["status"] for r in rows] == ["error"]
+    results = read_results(out, "eve", "a1_naive")
+    assert "2 notebooks" in results["output"] and "a1_naive-Copy1.ipynb" in results["output"]
+
+
+# ---- grading through workers ------------------------------------------------------------------
+def test_results_json_follows_gradescope_schema(tmp_path, standin):
+    src = tmp_path / "sub"
+    write_nb(src / "ann" / "a3_im2col" / "a3_im2col.ipynb", notebook("a3_im2col", {}))
+    write_nb(src / "bob" / "a3_im2col" / "a3_im2col.ipynb",
+             notebook("a3_im2col", {"im2col": "def im2col():\n    return -42"}))
+    out = tmp_path / "out"
+    grade([src], out, standin, stream=Quiet())
+    ann, bob = read_results(out, "ann", "a3_im2col"), read_results(out, "bob", "a3_im2col")
+    for results in (ann, bob):
+        check_gradescope(results, "a3_im2col")
+        assert results["extra_data"]["status"] == "graded"
+        assert "Sandbox isolation: partial" in results["output"]
+        assert "ran 3 cell(s)" in results["output"]
+    assert ann["score"] == 100
+    assert bob["score"] == 100 - 35          # im2col's hidden points (assignments.py: 15 + 35)
+    [flipped] = [t for t in bob["tests"] if t["score"] < t["max_score"]]
+    assert flipped["name"] == "im2col: returns the answer"
+    assert "misconception:true-convolution" in flipped["tags"]
+    assert "true-convolution" in bob["output"]
+    assert [t["number"] for t in ann["tests"]] == ["1.1", "1.2", "2.1", "2.2"]
+
+
+def test_grades_csv_lists_every_submission_with_its_status(tmp_path, standin):
+    src = tmp_path / "sub"
+    write_nb(src / "ann" / "a5_fft" / "a5_fft.ipynb", notebook("a5_fft", {}))
+    (src / "zed" / "a5_fft").mkdir(parents=True)
+    (src / "zed" / "a5_fft" / "a5_fft.ipynb").write_text("{ this is not json")
+    out = tmp_path / "out"
+    rows = grade([src], out, standin, stream=Quiet())
+    table = read_csv(out)
+    assert list(csv.reader((out / "grades.csv").open()))[0] == [
+        "student", "assignment", "score", "max_score", "status", "reason"]
+    assert table["ann", "a5_fft"]["status"] == "graded" and table["ann", "a5_fft"]["score"] == "100"
+    zed = table["zed", "a5_fft"]
+    assert (zed["status"], zed["score"], zed["max_score"]) == ("error", "0", "100")
+    assert "not JSON" in zed["reason"]
+    assert {(r["student"], r["status"]) for r in rows} == {("ann", "graded"), ("zed", "error")}
+
+
+def test_broken_submissions_finish_and_each_is_marked(tmp_path, standin):
+    src = tmp_path / "sub"
+
+    def put(student, nb):
+        return write_nb(src / student / "a2_partial" / "a2_partial.ipynb", nb)
+
+    put("good", notebook("a2_partial", {}))
+    (src / "notjson" / "a2_partial").mkdir(parents=True)
+    (src / "notjson" / "a2_partial" / "a2_partial.ipynb").write_text("PK\x03\x04 zip bytes")
+    old = notebook("a2_partial", {})
+    old["nbformat"] = 3
+    put("oldformat", old)
+    put("syntax", notebook("a2_partial", {"conv_single_step": "def conv_single_step(:\n    pass"}))
+    put("renamed", notebook("a2_partial", {"conv_forward_partial": "def conv_fwd():\n    return 42"}))
+    put("duplicated", notebook("a2_partial", {}, extra=["def conv_single_step():\n    return 41"]))
+    put("raises", notebook("a2_partial", {
+        "conv_forward_partial": "def conv_forward_partial():\n    raise ValueError('<b>bad</b>')"}))
+    put("hang", notebook("a2_partial", {}, extra=["STANDIN_HANG = 1"]))
+    put("crash", notebook("a2_partial", {}, extra=["STANDIN_CRASH = 1"]))
+    put("graderbug", notebook("a2_partial", {}, extra=["STANDIN_GRADER_BUG = 1"]))
+    out = tmp_path / "out"
+    progress = Quiet()
+    rows = grade([src], out, standin, jobs=2, timeout=4, stream=progress)
+    table = read_csv(out)
+    assert len(rows) == len(table) == 10
+    status = {s: table[s, "a2_partial"]["status"] for s, _ in table}
+    score = {s: float(table[s, "a2_partial"]["score"]) for s, _ in table}
+    reason = {s: table[s, "a2_partial"]["reason"] for s, _ in table}
+    # graded as far as possible: the broken function loses its points, the rest is graded
+    assert status["good"] == "graded" and score["good"] == 100
+    assert status["syntax"] == "graded" and score["syntax"] == 70   # conv_single_step's 30 lost
+    assert status["renamed"] == "graded" and score["renamed"] == 30
+    assert status["duplicated"] == "graded" and score["duplicated"] == 80   # the later cell wins
+    assert status["raises"] == "graded" and score["raises"] == 50
+    assert "syntax error" in read_results(out, "syntax", "a2_partial")["output"]
+    # not gradable: an error with the reason, never a silent zero
+    assert "not JSON" in reason["notjson"]
+    assert "nbformat 3" in reason["oldformat"]
+    assert "longer than the limit of 4 s" in reason["hang"]
+    assert "killed by signal 9" in reason["crash"]
+    assert "RuntimeError: the grader tripped over itself" in reason["graderbug"]
+    for student in ("notjson", "oldformat", "hang", "crash", "graderbug"):
+        assert status[student] == "error" and score[student] == 0, student
+        results = read_results(out, student, "a2_partial")
+        check_gradescope(results, "a2_partial")
+        assert results["output"].startswith("Not graded: ")
+    assert "10/10 graded" in progress.text and "5 error(s)" in progress.text
+
+
+def test_rerun_skips_graded_submissions_and_force_regrades(tmp_path, standin):
+    nb = write_nb(tmp_path / "sub" / "ann" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    out = tmp_path / "out"
+    grade([tmp_path / "sub"], out, standin, stream=Quiet())
+    first = read_results(out, "ann", "a1_naive")
+    assert first["score"] == 100
+    # the student's notebook changes; a plain rerun keeps the earlier results
+    write_nb(nb, notebook("a1_naive", {"zero_pad": "def zero_pad():\n    return 0"}))
+    rows = grade([tmp_path / "sub"], out, standin, stream=Quiet())
+    assert read_results(out, "ann", "a1_naive") == first
+    assert rows[0]["status"] == "graded" and "kept from an earlier run" in rows[0]["note"]
+    assert read_csv(out)["ann", "a1_naive"]["score"] == "100"
+    rows = grade([tmp_path / "sub"], out, standin, force=True, stream=Quiet())
+    assert read_results(out, "ann", "a1_naive")["score"] == 90     # zero_pad's hidden 10 lost
+    assert read_csv(out)["ann", "a1_naive"]["score"] == "90"
+    assert "kept" not in rows[0]["note"]
+
+
+def test_results_are_written_atomically(tmp_path, standin):
+    write_nb(tmp_path / "sub" / "ann" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    out = tmp_path / "out"
+    grade([tmp_path / "sub"], out, standin, stream=Quiet())
+    leftovers = [p.name for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+    assert sorted(p.name for p in (out / "ann" / "a1_naive").iterdir()) == [
+        "feedback.html", "results.json"]
+
+
+def test_timing_records_say_where_the_time_went(tmp_path, standin):
+    write_nb(tmp_path / "sub" / "ann" / "a4_backward" / "a.ipynb", notebook("a4_backward", {}))
+    out = tmp_path / "out"
+    grade([tmp_path / "sub"], out, standin, stream=Quiet())
+    timing = read_results(out, "ann", "a4_backward")["extra_data"]["timing"]
+    assert set(timing["seconds"]) >= {"extract", "startup", "graders", "student_calls",
+                                      "reference_calls", "timing_tests", "teardown"}
+    assert timing["calls"]["student_calls"] == 3 and timing["calls"]["reference_calls"] == 1
+    assert timing["seconds"]["timing_tests"] > 0       # the stand-in's calls run in test_timing_*
+    assert timing["worker_seconds"] >= timing["seconds"]["graders"]
+
+
+# ---- feedback.html ----------------------------------------------------------------------------
+def test_feedback_escapes_student_strings_and_explains_mistakes(tmp_path, standin):
+    bodies = {"conv_forward_naive": "def conv_forward_naive():\n"
+                                    "    raise ValueError('<script>alert(1)</script>')",
+              "zero_pad": "def zero_pad():\n    return -42"}
+    write_nb(tmp_path / "sub" / "<ann>" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", bodies))
+    out = tmp_path / "out"
+    grade([tmp_path / "sub"], out, standin, stream=Quiet())
+    page = (out / "<ann>" / "a1_naive" / "feedback.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;ann&gt;" in page and "<ann>" not in page
+    assert "Diagnosed mistake: <strong>true-convolution</strong>" in page
+    assert "hint, look at the kernel" in page
+    assert "zero_pad: 5 / 15" in page and "conv_forward_naive: 20 / 70" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)   # opens offline
+
+
+def _results(tests, status="graded"):
+    return {"score": sum(t["score"] for t in tests), "max_score": 100, "execution_time": 1.0,
+            "output": "ran", "tests": tests,
+            "extra_data": {"student": "s", "assignment": "a3_im2col", "status": status,
+                           "reason": "", "notebook": "n", "isolation": "full", "timing": {}}}
+
+
+def _test(name, score, max_score, output="", tags=(), visibility="after_due_date"):
+    function = name.split(":")[0]
+    return {"name": name, "number": "1.1", "score": score, "max_score": max_score,
+            "output": output, "visibility": visibility,
+            "tags": [f"function:{function}", *tags]}
+
+
+def test_feedback_shows_timings_and_hides_hidden_tests():
+    tests = [_test("im2col: is fast", 0, 5, "took 31.0x the reference's time; the limit is 10x",
+                   ["kind:timing"]),
+             _test("im2col: secret case", 0, 5, "SECRET DETAIL", ["kind:correctness"], "hidden"),
+             _test("im2col: shapes", 5, 5, "", ["kind:contract"])]
+    page = report.feedback_html(_results(tests))
+    assert "took 31.0x the reference&#x27;s time; the limit is 10x" in page
+    assert "SECRET DETAIL" not in page and "secret case" not in page
+    assert "0 of 1 further hidden checks passed" in page
+    assert "shapes" in page
+
+
+def test_grader_source_never_reaches_the_student():
+    graders = sorted((ROOT / "autograder" / "graders").glob("*.py"))
+    line = next((ln.strip() for p in graders for ln in p.read_text().splitlines()
+                 if len(ln.strip()) > 30 and not ln.strip().startswith("#")),
+                "assert np.allclose(got, expected), 'secret grader assertion'")
+    leaked = ("Traceback (most recent call last):\n"
+              f'  File "{ROOT}/autograder/graders/test_a3_im2col.py", line 12, in test_x\n'
+              f"    {line}\n"
+              "def test_secret_case(student):\n"
+              "AssertionError: X_col has the wrong shape (9, 4)")
+    tests = [_test("im2col: shapes", 0, 5, leaked, ["kind:contract"])]
+    page = report.feedback_html(_results(tests))
+    assert "def test_" not in page and "graders/test_a3_im2col.py" not in page
+    assert "X_col has the wrong shape (9, 4)" in page
+    if graders:     # the real graders' lines are hidden too (the fallback line only when absent)
+        assert line not in page and html.escape(line) not in page
+
+
+def test_error_feedback_says_not_graded():
+    page = report.feedback_html(_results([], status="error") | {
+        "extra_data": {**_results([])["extra_data"], "status": "error",
+                       "reason": "the grading process was killed by signal 9"}})
+    assert "Not graded:" in page and "killed by signal 9" in page and "Score" not in page
+
+
+def test_score_table_lists_every_row():
+    rows = [{"student": "bob", "assignment": "a1_naive", "score": "55", "max_score": "100",
+             "status": "graded", "note": "mistakes: true-convolution"},
+            {"student": "al", "assignment": "a1_naive", "score": "0", "max_score": "100",
+             "status": "error", "note": "not JSON"}]
+    lines = report.score_table(rows).splitlines()
+    assert lines[0].split() == ["student", "assignment", "score", "status", "note"]
+    assert lines[2].split()[:4] == ["al", "a1_naive", "0/100", "error"]
+    assert lines[3].split()[:4] == ["bob", "a1_naive", "55/100", "graded"]
+    assert lines[3].endswith("mistakes: true-convolution")
+
+
+def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    report.write_atomic(target, "old")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+    monkeypatch.setattr(report.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        report.write_atomic(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
