@@ -57,15 +57,20 @@ COURSE_CLAIM = "200x or more"
 def _format_seconds(s):
     if s < 1e-3:
         return f"{s * 1e6:.3g} us"
-    return f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
+    return f"{s * 1e3:.3g} ms" if s < 1 else f"{_three_digits(s)} s"
+
+
+def _three_digits(v):
+    """Three significant digits without an exponent: 0.117, 29.5, 1,520."""
+    return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
 
 
 FORMATS = {
     "seconds": _format_seconds,
     "bytes": lambda v: f"{int(v):,} B",
-    "ratio": lambda v: f"{v:.3g}x",
+    "ratio": lambda v: f"{_three_digits(v)}x",
     "percent": lambda v: f"{v:.0f}%",
-    "gflops": lambda v: f"{v:.3g}",
+    "gflops": _three_digits,
 }
 
 
