@@ -3,10 +3,13 @@
     python -m autograder gradescope a3_im2col --out DIR   ->  DIR/a3_im2col-gradescope.zip
 
 Upload the zip as the assignment's autograder (Ubuntu 22.04 base image). Gradescope unpacks it
-into /autograder/source and runs `setup.sh` once, as root: Python 3.11, a venv with the course's
-pinned requirements, and the unprivileged user the cage runs student code as. For every
-submission it runs `run_autograder`, which grades the notebooks in /autograder/submission with
-the CLI's caged grader (`python -m autograder grade`) and writes /autograder/results/results.json.
+into /autograder/source and runs `setup.sh` once, as root: Python 3.11 and a venv with the
+course's pinned requirements and the course installed as in development (`pip install -e`). For
+every submission it runs `run_autograder`, which grades the notebooks in /autograder/submission
+with the CLI's caged grader (`python -m autograder grade`) and writes
+/autograder/results/results.json. Gradescope runs it as root, so the cage (autograder.sandbox)
+runs the student's code under an unprivileged uid of its own, in a mount namespace where the
+graders are hidden; setup.sh also closes autograder/ to every other user.
 
 The zip holds:
 
@@ -41,8 +44,6 @@ SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 # Seconds the engine may spend on one submission: under Gradescope's own default limit of 600 s,
 # so a hang becomes our `error` result with its reason instead of Gradescope's bare timeout.
 GRADE_TIMEOUT_S = 540
-# The unprivileged account setup.sh creates; the cage runs student code under it.
-STUDENT_USER = "student"
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -54,10 +55,12 @@ apt-get install -y --no-install-recommends python3.11 python3.11-venv
 python3.11 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --no-cache-dir --disable-pip-version-check \\
     -r /autograder/source/requirements.txt
-# The cage runs student code as this user; it may read the venv and helpers/, never the graders.
-id -u {user} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin {user}
-chmod 700 /autograder/source
-chmod +x /autograder/source/run_autograder
+/autograder/venv/bin/python -m pip install --no-cache-dir --disable-pip-version-check \\
+    --no-deps -e /autograder/source
+# Student code runs under the cage's own unprivileged uid: it may reach helpers/ and the venv,
+# never the graders and the reference (even where the container forbids mount namespaces).
+chmod 711 /autograder/source
+chmod -R go= /autograder/source/autograder
 """
 
 RUN_AUTOGRADER = """\
@@ -67,9 +70,8 @@ set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PY="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
 export PYTHONPATH="$ROOT/source" PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg
-export HOME="${{TMPDIR:-/tmp}}"
 cd "$ROOT/source"
-"$PY" -m autograder.gradescope run {assignment} --root "$ROOT" --user "${{AUTOGRADER_USER:-{user}}}"
+"$PY" -m autograder.gradescope run {assignment} --root "$ROOT"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
   mkdir -p "$ROOT/results"
@@ -97,8 +99,7 @@ def build(assignment, out_dir, root=ROOT):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     archive = out_dir / f"{assignment}-gradescope.zip"
-    scripts = {"setup.sh": SETUP_SH.format(user=STUDENT_USER),
-               "run_autograder": RUN_AUTOGRADER.format(assignment=assignment, user=STUDENT_USER)}
+    scripts = {"setup.sh": SETUP_SH, "run_autograder": RUN_AUTOGRADER.format(assignment=assignment)}
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in scripts.items():
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
@@ -117,7 +118,7 @@ def _refusal(reason, assignment, started):
                 stdout_visibility="hidden")
 
 
-def grade_submission(root, assignment, user=None, python=sys.executable):
+def grade_submission(root, assignment, python=sys.executable):
     """Grade ROOT/submission for `assignment` and return the results.json dict (not written)."""
     started = time.monotonic()
     root = Path(root)
@@ -134,9 +135,8 @@ def grade_submission(root, assignment, user=None, python=sys.executable):
         os.chmod(tmp, 0o755)
         cmd = [python, "-m", "autograder", "grade", str(work), "--out", str(out),
                "--timeout", str(GRADE_TIMEOUT_S)]
-        env = dict(os.environ, **({"AUTOGRADER_SANDBOX_USER": user} if user else {}))
         try:
-            done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                                   timeout=GRADE_TIMEOUT_S + 30)
         except subprocess.TimeoutExpired:
             return _refusal(f"the grader did not finish within {GRADE_TIMEOUT_S + 30} s",
@@ -162,9 +162,9 @@ def grade_submission(root, assignment, user=None, python=sys.executable):
                     assignment, started)
 
 
-def run_submission(root, assignment, user=None):
+def run_submission(root, assignment):
     """Grade ROOT/submission and write ROOT/results/results.json (atomically)."""
-    data = grade_submission(root, assignment, user)
+    data = grade_submission(root, assignment)
     report.write_atomic(Path(root) / "results" / "results.json", json.dumps(data, indent=1) + "\n")
     return data
 
@@ -201,9 +201,8 @@ def run_main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.gradescope run")
     parser.add_argument("assignment")
     parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
-    parser.add_argument("--user", default=None, help="unprivileged user the cage runs student code as")
     args = parser.parse_args(argv)
-    data = run_submission(args.root, args.assignment, args.user)
+    data = run_submission(args.root, args.assignment)
     print(f"{args.assignment}: {data['score']} / {data.get('max_score', 100)}", file=sys.stderr)
     return 0
 

@@ -94,7 +94,8 @@ def test_zip_layout(a1_zip):
     assert {"autograder/reference.py", "autograder/__main__.py", "helpers/__init__.py"} <= names
     assert not any(n.startswith(("solutions/", "notebooks/", "examples/", "tests/")) or
                    "__pycache__" in n for n in names)
-    assert "-r /autograder/source/requirements.txt" in setup and "useradd" in setup
+    assert "-r /autograder/source/requirements.txt" in setup
+    assert "chmod -R go= /autograder/source/autograder" in setup    # graders closed to the cage's uid
 
 
 def test_unknown_assignment_is_named(tmp_path):
