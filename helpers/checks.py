@@ -25,6 +25,8 @@ RTOL = 1e-6
 ATOL = 1e-8
 
 # What each known mistake (COURSE_SPEC §3 id) looks like, and where to look.
+HW_SWAPPED = ("height and width swapped: the first axis is H (rows, i), the second W (columns, j); "
+              "check the order of your loops' indices and of any reshape")
 HINTS = {
     "true-convolution": "the output is the flipped-kernel convolution: the layer is "
                         "cross-correlation, do not flip w (use w[k, u, v, c], not w[k, f-1-u, f-1-v, c])",
@@ -40,8 +42,7 @@ HINTS = {
     "im2col-column-order": "columns ordered differently from (i, j, n): column q = (i*W_out + j)*M + n",
     "col2im-overwrites-overlap": "overlapping windows overwritten instead of summed (use +=): "
                                  "a pixel covered by several windows gets the sum of all their values",
-    "dx-keeps-padding": "the result has the padded shape: drop the `pad` border rows and columns "
-                        "at the end (slice pad:pad+H, pad:pad+W)",
+    "dx-keeps-padding": "drop the `pad` border rows and columns at the end: slice [pad:pad+H, pad:pad+W]",
     "empty-at-pad-zero": "[p:-p] is empty when pad == 0 (-0 is 0): slice [pad:pad+H, pad:pad+W] instead",
     "grad-last-sample-only": "dw/db from one sample only: accumulate (+=) the contributions of all "
                              "M samples, do not overwrite them in the sample loop",
@@ -145,6 +146,9 @@ def _as_array(got, label, tried, what):
     if got is None:
         _fail(label, f"returned None instead of {what}: did you forget `return`?", tried)
     arr = np.asarray(got)
+    if arr.dtype.kind == "c":
+        _fail(label, f"returned complex values instead of {what}", tried,
+              hint="the layer's output is real: after an inverse FFT keep the real part (or use irfft2)")
     if arr.dtype.kind not in "biuf":
         _fail(label, f"returned a {type(got).__name__} (dtype {arr.dtype}) instead of {what}, "
                      "a numeric numpy array", tried)
@@ -152,7 +156,8 @@ def _as_array(got, label, tried, what):
 
 
 def _close(a, b):
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+    with np.errstate(all="ignore"):
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
 
 
 # --------------------------------------------------------------------------- comparing arrays
@@ -165,12 +170,14 @@ def _shape_hint(got_shape, expected_shape, shape_hints, axes):
     return f"the layout is {axes}"
 
 
-def _compare(got, expected, mistakes, *, label, tried, what, axes, shape_hints=(), overlap=None):
+def _compare(got, expected, mistakes, *, label, tried, what, axes, shape_hints=(), overlap=None,
+             spatial=False):
     """Raise AssertionError unless `got` equals `expected` (to RTOL/ATOL).
 
-    mistakes: [(id, what that mistake returns)] used to name the mistake; shape_hints:
+    mistakes: [(id or hint, what that mistake returns)] used to name the mistake; shape_hints:
     [(shape, hint)] for wrong shapes; overlap: (H, W) window counts per pixel, to recognise
-    results wrong only where windows overlap.
+    results wrong only where windows overlap; spatial: the first two axes are height and width
+    (a result with them swapped is recognised).
     """
     got = _as_array(got, label, tried, what)
     if got.shape != expected.shape:
@@ -178,8 +185,11 @@ def _compare(got, expected, mistakes, *, label, tried, what, axes, shape_hints=(
               tried, hint=_shape_hint(got.shape, expected.shape, shape_hints, axes))
     if _close(got, expected):
         return
-    hint = next((HINTS[mid] for mid, value in mistakes if _close(got, np.asarray(value))), None)
-    err = np.abs(got.astype(np.float64) - expected)
+    hint = next((HINTS.get(mid, mid) for mid, value in mistakes if _close(got, np.asarray(value))), None)
+    if hint is None and spatial and _close(got, expected.swapaxes(0, 1)):
+        hint = HW_SWAPPED
+    with np.errstate(all="ignore"):          # inf or nan in a student's output: no warning on stderr
+        err = np.abs(got.astype(np.float64) - expected)
     err[np.isnan(err)] = np.inf
     if hint is None and overlap is not None:
         shared = np.broadcast_to((overlap > 1).reshape(overlap.shape + (1,) * (got.ndim - 2)), got.shape)
@@ -212,22 +222,18 @@ def _size_hints(H, W, f, stride, pad, shape_of):
                              f"expected H_out={right[0]}, W_out={right[1]})")
              for hw, mid, why in wrong if hw != right]
     if right[0] != right[1]:
-        hints.append((shape_of(right[1], right[0]), "height and width swapped: H_out belongs to H "
-                                                    "(the first axis), W_out to W"))
+        hints.append((shape_of(right[1], right[0]), HW_SWAPPED))
     return hints
 
 
-def _dx_shape_hints(x_shape, pad, name="dx"):
+def _dx_shape_hints(x_shape, pad, name="dx", of="x has"):
     """[(shape, hint)] for a gradient w.r.t. x returned with the padded shape or emptied."""
     H, W, C, M = x_shape
-    hints = []
-    if pad > 0:
-        hints.append(((H + 2 * pad, W + 2 * pad, C, M),
-                      f"{name} has the padded shape (H+2*pad, W+2*pad, C, M) but x has {tuple(x_shape)}: "
-                      f"did you return the padded gradient? {HINTS['dx-keeps-padding']}"))
-    else:
-        hints.append(((0, 0, C, M), HINTS["empty-at-pad-zero"]))
-    return hints
+    if pad == 0:
+        return [((0, 0, C, M), HINTS["empty-at-pad-zero"])]
+    padded = (H + 2 * pad, W + 2 * pad, C, M)
+    return [(padded, f"{name} has the padded shape {padded} but {of} {tuple(x_shape)}: did you return "
+                     f"the padded gradient? ({HINTS['dx-keeps-padding']})")]
 
 
 def _grid(rows):
@@ -287,49 +293,49 @@ def check_conv_output_size(conv_output_size):
           hint="raise ValueError (with a message naming n, f and pad) when f > n + 2*pad")
 
 
-def check_zero_pad(zero_pad):
-    """Check zero_pad(x, pad) -> (H+2p, W+2p, C, M): a hand-worked case, then a bigger one."""
-    label = _label(zero_pad, "zero_pad")
-    # [[1, 2],      pad 1     [[0, 0, 0, 0],
-    #  [3, 4]]      ----->     [0, 1, 2, 0],
-    #                          [0, 3, 4, 0],
-    #                          [0, 0, 0, 0]]
-    x = _grid([[1, 2], [3, 4]])
-    expected = _grid([[0, 0, 0, 0], [0, 1, 2, 0], [0, 3, 4, 0], [0, 0, 0, 0]])
-    tried = "zero_pad(x, 1) with x = [[1, 2], [3, 4]] as a (2, 2, 1, 1) array"
-    got = _call(zero_pad, label, tried, x, 1)
-    _compare(got, expected, [], label=label, tried=tried, what="the padded array",
-             axes="(H+2*pad, W+2*pad, C, M)",
-             shape_hints=[((4, 4, 3, 3), HINTS["pads-every-axis"]), ((3, 3, 1, 1), "padded one side only: "
-                                                                     "pad adds `pad` zeros on BOTH sides")])
-    _passed(f"{label}: {tried}")
-
-    # x (3, 4, 2, 2) with values 1..48, pad 2 -> (7, 8, 2, 2): x in the middle, zeros around
-    x = np.arange(1.0, 49.0).reshape(3, 4, 2, 2)
-    tried = "zero_pad(x, 2) with x of shape (3, 4, 2, 2) holding 1..48 (C = 2 channels, M = 2 samples)"
-    got = _as_array(_call(zero_pad, label, tried, x, 2), label, tried, "the padded array")
-    if got.shape != (7, 8, 2, 2):
-        _fail(label, f"the padded array has shape {got.shape}, expected (7, 8, 2, 2) = (H+2*pad, W+2*pad, C, M)",
-              tried, hint=_shape_hint(got.shape, (7, 8, 2, 2),
-                                      [((7, 8, 6, 6), HINTS["pads-every-axis"]),
-                                       ((7, 8, 6, 2), HINTS["pads-every-axis"]),
-                                       ((5, 6, 2, 2), "padded one side only: pad adds `pad` zeros on BOTH sides")],
-                                      "(H+2*pad, W+2*pad, C, M)"))
-    inner = got[2:5, 2:6]
-    if not np.array_equal(inner, x):
-        _fail(label, "x is not in the middle of the padded array (rows 2..4, columns 2..5)", tried,
-              x, inner, hint="the input goes to [pad:pad+H, pad:pad+W], unchanged, for every channel and sample")
-    border = np.abs(got).sum() - np.abs(inner).sum()
+def _check_padded(got, x, pad, label, tried):
+    """got must be x with `pad` zeros around H and W: shape, then the middle, then the border."""
+    H, W, C, M = x.shape
+    shape = (H + 2 * pad, W + 2 * pad, C, M)
+    got = _as_array(got, label, tried, "the padded array")
+    if got.shape != shape:
+        one_side = (H + pad, W + pad, C, M)
+        _fail(label, f"the padded array has shape {got.shape}, expected {shape} = (H+2*pad, W+2*pad, C, M)",
+              tried, hint=_shape_hint(got.shape, shape, [
+                  ((H + 2 * pad, W + 2 * pad, C + 2 * pad, M + 2 * pad), HINTS["pads-every-axis"]),
+                  ((H + 2 * pad, W + 2 * pad, C + 2 * pad, M), HINTS["pads-every-axis"]),
+                  (one_side, "padded one side only: pad adds `pad` zeros on BOTH sides"),
+                  ((0, 0, C, M), HINTS["empty-at-pad-zero"])], "(H+2*pad, W+2*pad, C, M)"))
+    middle = got[pad:pad + H, pad:pad + W]
+    if not np.array_equal(middle, x):
+        _fail(label, f"x is not in the middle of the padded array (rows {pad}..{pad + H - 1}, "
+                     f"columns {pad}..{pad + W - 1})", tried, x, middle,
+              hint="the input goes to [pad:pad+H, pad:pad+W], unchanged, for every channel and sample")
+    border = float(np.abs(got).sum() - np.abs(middle).sum())
     if border != 0:
-        _fail(label, f"the border is not all zeros (sum of |border| = {border:g})", tried,
-              hint="pad with zeros (np.pad's default constant mode, or np.zeros plus one assignment)")
-    _passed(f"{label}: x (3, 4, 2, 2), pad 2 -> (7, 8, 2, 2), x in the middle, zeros around")
+        _fail(label, f"the border is not all zeros (sum of |border| = {border:g})", tried, got=got,
+              hint="pad with zeros (np.pad's default constant mode, or np.zeros and one assignment)")
 
-    tried = "zero_pad(x, 0) with x of shape (3, 4, 2, 2)"
-    got = _call(zero_pad, label, tried, x, 0, hint=HINTS["empty-at-pad-zero"])
-    _compare(got, x, [], label=label, tried=tried, what="the padded array", axes="(H, W, C, M)",
-             shape_hints=[((0, 0, 2, 2), HINTS["empty-at-pad-zero"])])
-    _passed(f"{label}: pad 0 returns x unchanged")
+
+def check_zero_pad(zero_pad):
+    """Check zero_pad(x, pad) -> (H+2p, W+2p, C, M): a hand-worked case, a bigger one, pad 0."""
+    label = _label(zero_pad, "zero_pad")
+    cases = [
+        # [[1, 2],      pad 1     [[0, 0, 0, 0],
+        #  [3, 4]]      ----->     [0, 1, 2, 0],
+        #                          [0, 3, 4, 0],
+        #                          [0, 0, 0, 0]]
+        ("x = [[1, 2], [3, 4]] as a (2, 2, 1, 1) array", _grid([[1, 2], [3, 4]]), 1),
+        # x (3, 4, 2, 2) holding 1..48, pad 2 -> (7, 8, 2, 2): x in the middle, zeros around
+        ("x of shape (3, 4, 2, 2) holding 1..48 (C = 2 channels, M = 2 samples)",
+         np.arange(1.0, 49.0).reshape(3, 4, 2, 2), 2),
+        ("x of shape (3, 4, 2, 2) holding 1..48: pad 0 gives x back", np.arange(1.0, 49.0).reshape(3, 4, 2, 2), 0),
+    ]
+    for what, x, pad in cases:
+        tried = f"zero_pad(x, {pad}) with {what}"
+        got = _call(zero_pad, label, tried, x, pad, hint=HINTS["empty-at-pad-zero"] if pad == 0 else None)
+        _check_padded(got, x, pad, label, tried)
+        _passed(f"{label}: {tried}")
 
 
 # --------------------------------------------------------------------------- forward layers
@@ -397,7 +403,7 @@ def check_conv_forward(conv_forward):
              "b = 1, stride 1, pad 0 (x (3, 3, 1, 1), w (1, 2, 2, 1))")
     got = _call(conv_forward, label, tried, x, w, b, 1, 0)
     _compare(got, _grid(_OUT), [("true-convolution", _grid(_OUT_FLIPPED)), ("missing-bias", _grid(_OUT_NO_BIAS))],
-             label=label, tried=tried, what="out", axes=axes,
+             label=label, tried=tried, what="out", axes=axes, spatial=True,
              shape_hints=_forward_hints((3, 3), 2, 1, 0, 1, 1))
     _passed(f"{label}: the 3x3 input with a 2x2 kernel (hand-worked)")
     for cid in FORWARD_CASES:
@@ -407,7 +413,7 @@ def check_conv_forward(conv_forward):
         got = _call(conv_forward, label, tried, case["x"], case["w"], case["b"], s, p)
         expected, mistakes = _target(f"conv_forward/{cid}")
         K, M = case["w"].shape[0], case["x"].shape[3]
-        _compare(got, expected, mistakes, label=label, tried=tried, what="out", axes=axes,
+        _compare(got, expected, mistakes, label=label, tried=tried, what="out", axes=axes, spatial=True,
                  shape_hints=_forward_hints(case["x"].shape[:2], case["f"], s, p, K, M))
         _passed(f"{label}: {case['tried']}")
 
@@ -428,6 +434,8 @@ _XCOL_PADDED = [[0, 0, 0, 4],
                 [0, 2, 0, 0],
                 [1, 0, 0, 0]]
 IM2COL_CASES = ("lecture", "s2p1")
+TRANSPOSED = ("X_col is transposed: one COLUMN per window position (H_out*W_out*M columns), "
+              "one ROW per entry of a window (f*f*C rows)")
 
 
 def check_im2col(im2col):
@@ -439,8 +447,12 @@ def check_im2col(im2col):
     def hints(H, W, C, M, f, s, p):
         wrong = _size_hints(H, W, f, s, p, lambda ho, wo: (f * f * C, ho * wo * M))
         right = (f * f * C, _windows(H, f, s, p) * _windows(W, f, s, p) * M)
-        return [(right[::-1], "X_col is transposed: one COLUMN per window position (H_out*W_out*M "
-                              "columns), one ROW per entry of a window (f*f*C rows)")] + wrong
+        return [(right[::-1], TRANSPOSED)] + wrong
+
+    def hand_mistakes(X):
+        """What the order mistakes give on a hand-worked (4, 4) X_col (f = 2, C = 1, 2x2 windows)."""
+        swap = [0, 2, 1, 3]                                   # (u, v) <-> (v, u), or (i, j) <-> (j, i)
+        return [("im2col-row-order", X[swap]), ("im2col-column-order", X[:, swap]), (TRANSPOSED, X.T)]
 
     hand = [("the 3x3 input [[1, 2, 3], [4, 5, 6], [7, 8, 9]], f=2, stride 1, pad 0",
              (_grid(_X33), 2, 1, 0), np.array(_XCOL_33, dtype=np.float64), hints(3, 3, 1, 1, 2, 1, 0)),
@@ -449,7 +461,8 @@ def check_im2col(im2col):
              hints(2, 2, 1, 1, 2, 2, 1))]
     for tried, args, expected, shape_hints in hand:
         got = _call(im2col, label, tried, *args)
-        _compare(got, expected, [], label=label, tried=tried, what="X_col", axes=axes, shape_hints=shape_hints)
+        _compare(got, expected, hand_mistakes(expected), label=label, tried=tried, what="X_col", axes=axes,
+                 shape_hints=shape_hints)
         _passed(f"{label}: {tried} (hand-worked)")
     for cid in IM2COL_CASES:
         case = _case(cid)
@@ -496,7 +509,7 @@ def check_col2im(col2im, im2col):
         got = _call(col2im, label, tried, np.ones((f * f, n_cols)), (H, W, 1, 1), f, s, p)
         _compare(got, expected, [("col2im-overwrites-overlap", (expected > 0).astype(np.float64))],
                  label=label, tried=tried, what="the result", axes=axes,
-                 shape_hints=_dx_shape_hints((H, W, 1, 1), p, "the result"))
+                 shape_hints=_dx_shape_hints((H, W, 1, 1), p, "the result", "x_shape is"))
         _passed(f"{label}: overlap counts of a {H}x{W} input, f={f}, stride {s}, pad {p}")
     for cid in BACKWARD_CASES:
         case = _case(cid)
@@ -505,7 +518,7 @@ def check_col2im(col2im, im2col):
         got = _call(col2im, label, tried, cols, x.shape, f, s, p)
         expected, mistakes = _target(f"col2im/{cid}")
         _compare(got, expected, mistakes, label=label, tried=tried, what="the result", axes=axes,
-                 shape_hints=_dx_shape_hints(x.shape, p, "the result"), overlap=_stored("col2im", cid + "/counts"))
+                 shape_hints=_dx_shape_hints(x.shape, p, "the result", "x_shape is"), overlap=_stored("col2im", cid + "/counts"))
         _passed(f"{label}: {case['tried']}")
 
     case = _case("s2p1")
@@ -515,8 +528,9 @@ def check_col2im(col2im, im2col):
     X = _as_array(_call(im2col, im_label, tried, x, f, s, p), im_label, tried, "X_col")
     if X.shape != cols.shape:
         _fail(im_label, f"X_col has shape {X.shape}, expected {cols.shape}: fix im2col first (check_im2col)", tried)
-    lhs = float(np.sum(X * cols))
-    rhs = float(np.sum(x * _as_array(_call(col2im, label, tried, cols, x.shape, f, s, p), label, tried, "dx")))
+    back = _as_array(_call(col2im, label, tried, cols, x.shape, f, s, p), label, tried, "the result")
+    with np.errstate(all="ignore"):
+        lhs, rhs = float(np.sum(X * cols)), float(np.sum(x * back))
     if not np.isclose(lhs, rhs, rtol=1e-9, atol=1e-9):
         _fail(label, f"<im2col(x), Y> = {lhs:.10g} but <x, col2im(Y)> = {rhs:.10g}", tried,
               hint="col2im must send every entry of Y back to the pixel im2col copied it from; "
@@ -559,7 +573,7 @@ def _check_backward_case(conv_backward, label, tried, dout, x, w, stride, pad, t
     for name, got in zip(("dx", "dw", "db"), result):
         expected, mistakes = targets[name]
         _compare(got, expected, mistakes, label=label, tried=tried, what=name, axes=axes[name],
-                 shape_hints=shape_hints[name], overlap=overlap if name == "dx" else None)
+                 shape_hints=shape_hints[name], overlap=overlap if name == "dx" else None, spatial=name == "dx")
 
 
 def check_conv_backward(conv_backward):
@@ -577,7 +591,8 @@ def check_conv_backward(conv_backward):
     targets = {"dx": (_grid(_DX), [("true-convolution", _grid(_DX_FLIPPED))]),
                "dw": (w4(_DW), [("true-convolution", w4(_DW_FLIPPED))]),
                "db": (np.array([4.0]), [])}
-    _check_backward_case(conv_backward, label, tried, np.ones((2, 2, 1, 1)), x, w, 1, 0, targets)
+    _check_backward_case(conv_backward, label, tried, np.ones((2, 2, 1, 1)), x, w, 1, 0, targets,
+                         overlap=np.array(_COUNTS_33))
     _passed(f"{label}: the 3x3 input with a 2x2 kernel, dout = ones (hand-worked)")
     for cid in BACKWARD_CASES:
         case = _case(cid)

@@ -184,10 +184,11 @@ def plot_timing_curve(xs, series, xlabel, title=""):
     """Lines of seconds against xs, log-scaled y, one line per entry of `series`
     (dict name -> list of seconds, each as long as xs). Returns the Figure."""
     xs = list(xs)
-    fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
     for name, seconds in series.items():
         if len(seconds) != len(xs):
             raise ValueError(f"series {name!r} has {len(seconds)} timings for {len(xs)} x values")
+    fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
+    for name, seconds in series.items():
         ax.plot(xs, seconds, marker="o", label=name)
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
