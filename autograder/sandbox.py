@@ -119,7 +119,11 @@ class _Timeout(Exception):
 
 
 class _Gone(Exception):
-    """The child closed its end, died, or said something that is not the protocol."""
+    """The child closed its end of a pipe (it died, or its code closed the pipe)."""
+
+
+class _Garbled(_Gone):
+    """The child said something that is not the protocol."""
 
 
 def _wait(fd, deadline, write=False):
@@ -158,19 +162,19 @@ def _recv(fd, deadline):
     """One message from the child, checked for shape and size: (header dict, blobs)."""
     size = _LENGTH.unpack(_recv_exactly(fd, 8, deadline))[0]
     if size > MAX_HEADER_BYTES:
-        raise _Gone(f"a reply header of {size} bytes")
+        raise _Garbled(f"a reply header of {size} bytes")
     try:
         header = json.loads(_recv_exactly(fd, size, deadline))
     except ValueError:
-        raise _Gone("a reply that is not JSON") from None
+        raise _Garbled("a reply that is not JSON") from None
     count = header.get("blobs") if isinstance(header, dict) else None
     if type(count) is not int or not 0 <= count <= MAX_BLOBS:
-        raise _Gone("a malformed reply header")
+        raise _Garbled("a malformed reply header")
     blobs = []
     for _ in range(count):
         size = _LENGTH.unpack(_recv_exactly(fd, 8, deadline))[0]
         if size > config.CHILD_MEMORY_BYTES:
-            raise _Gone(f"a reply blob of {size} bytes")
+            raise _Garbled(f"a reply blob of {size} bytes")
         blobs.append(_recv_exactly(fd, size, deadline))
     return header, blobs
 
@@ -520,10 +524,14 @@ class SandboxStudent:
         except _Timeout:
             self._lose_child()
             raise StudentTimeout(f"`{name}` did not return within {timeout:g} s") from None
-        except _Gone as e:
+        except _Garbled as e:
+            self._lose_child()
+            raise StudentCrash(f"while running `{name}`, the process running the submission sent "
+                               f"a reply that is not the protocol ({e}); it was stopped") from None
+        except _Gone:
             words = _signal_words(self._lose_child())
             raise StudentCrash(f"while running `{name}`, the process running the submission "
-                               f"{words} [{e}]") from None
+                               f"{words}") from None
         output = child.output_since(offsets)
         result = self._decode_reply(name, reply, reply_blobs)
         value, args_after, kwargs_after = result
@@ -547,7 +555,7 @@ class SandboxStudent:
     def _expect(self, child, key, deadline):
         header, _ = _recv(child.reply_fd, deadline)
         if header.get(key) != self._seq:
-            raise _Gone(f"a reply out of turn where `{key}` was due")
+            raise _Garbled(f"a reply out of turn where `{key}` was due")
 
     def _lose_child(self):
         """Kill the current child after a timeout or crash; return its exit status."""
