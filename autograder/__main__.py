@@ -3,6 +3,7 @@
     python -m autograder grade PATH... [--out DIR] [--jobs N] [--force] [--timeout S]
     python -m autograder report OUT_DIR
     python -m autograder bundle --out DIR
+    python -m autograder gradescope ASSIGNMENT --out DIR
 
 `grade` grades every notebook under the PATHs (a notebook, a folder of notebooks, nbgrader's
 submitted/<student>/<assignment>/ tree or any <student>/<assignment>/*.ipynb tree), writes
@@ -14,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import bundle, class_report, engine, report
+from autograder import bundle, class_report, engine, gradescope, report
 
 
 def _positive(text):
@@ -71,6 +72,7 @@ def main(argv=None):
     register(subparsers)
     bundle.register(subparsers)
     class_report.register(subparsers)
+    gradescope.register(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)
 

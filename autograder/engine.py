@@ -65,17 +65,17 @@ class Submission:
 
 # --------------------------------------------------------------------------- the backend
 def load_backend(name=None):
-    """The five names grading needs: load_submission, SubmissionError, SandboxStudent,
-    reference_sandbox, run_graders; from the module `name`, or from autograder's extract,
-    sandbox and runner modules when `name` is None (tests pass a stand-in module)."""
+    """The names grading needs: load_submission, SubmissionError (autograder.extract),
+    SandboxStudent, reference_sandbox, default_hidden_paths (autograder.sandbox), run_graders
+    (autograder.runner); from the module `name` instead when given (tests pass a stand-in)."""
     if name is not None:
         return importlib.import_module(name)
     from autograder.extract import SubmissionError, load_submission
     from autograder.runner import run_graders
-    from autograder.sandbox import SandboxStudent, reference_sandbox
+    from autograder.sandbox import SandboxStudent, default_hidden_paths, reference_sandbox
     return SimpleNamespace(load_submission=load_submission, SubmissionError=SubmissionError,
                            SandboxStudent=SandboxStudent, reference_sandbox=reference_sandbox,
-                           run_graders=run_graders)
+                           default_hidden_paths=default_hidden_paths, run_graders=run_graders)
 
 
 # --------------------------------------------------------------------------- finding submissions
@@ -202,26 +202,22 @@ class TimedStudent:
         return getattr(self._inner, attr)
 
 
-TIMING_TEST_WORDS = ("timing", "memory", "speed")
-
-
-def _timing_test_seconds(wrapped):
-    """Seconds of student and reference calls made inside timing and memory tests: those whose
-    pytest test function is named for it (test_*timing*, test_*memory*, test_*speed*)."""
-    return sum(seconds for w in wrapped for test, seconds in w.per_test.items()
-               if any(word in test.rsplit("::", 1)[-1] for word in TIMING_TEST_WORDS))
+def _timing_test_seconds(outcomes, wrapped):
+    """Seconds of student and reference calls made inside timing and memory tests."""
+    timed = {o.nodeid for o in outcomes if o.kind in ("timing", "memory")}
+    return sum(seconds for w in wrapped for test, seconds in w.per_test.items() if test in timed)
 
 
 # --------------------------------------------------------------------------- one submission
-def _text(value):
-    """A load report or problem list as plain lines."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return "\n".join(f"{k}: {v}" for k, v in value.items())
-    return "\n".join(str(v) for v in value)
+def _load_lines(report):
+    """What happened while the submission's cells ran (a sandbox.LoadReport), in words."""
+    lines = [f"The notebook's code ran in {report.seconds:.1f} s."]
+    lines += [f"  {error}" for error in report.errors]
+    if report.skipped:
+        lines.append("  left out after hanging: " + ", ".join(f"cell {i + 1}" for i in report.skipped))
+    if report.failed:
+        lines.append(f"  no function could be called: {report.failed}")
+    return lines
 
 
 def _info(notebook, student, assignment, isolation=None, timing=None):
@@ -229,12 +225,14 @@ def _info(notebook, student, assignment, isolation=None, timing=None):
             "isolation": isolation, "timing": timing or {}}
 
 
-def grade_notebook(notebook, student, backend=None):
+def grade_notebook(notebook, student, out, backend=None):
     """results.json content for one notebook (runs in the worker process).
 
-    Loads the notebook, starts SandboxStudent(cells) and reference_sandbox(), runs the graders
-    with both, and reports what ran. Every failure of the grading machinery becomes an error
-    result with its reason; only the student's own failures become scores.
+    Loads the notebook, starts SandboxStudent(cells) (with the output folder `out` hidden from
+    it) and reference_sandbox(), runs the graders with both, and reports what ran. Every
+    failure of the grading machinery, including a grader test that broke, makes an error
+    result with its reason (tracebacks go to stderr, the worker's log, never to the student);
+    only the student's own failures become scores.
     """
     backend = load_backend(backend)
     timing = Timing()
@@ -253,24 +251,24 @@ def grade_notebook(notebook, student, backend=None):
     lines = [f"Notebook {Path(notebook).name}: assignment {assignment}, recognised from its graded cells.",
              f"Functions found: {', '.join(found) or 'none'}; missing: "
              f"{', '.join(f for f in functions if f not in found) or 'none'}."]
-    problems = _text(sub.problems)
-    lines.append("Problems reading the notebook: " + (f"\n{problems}" if problems else "none."))
+    lines.append("Problems reading the notebook: " + ("none." if not sub.problems else
+                                                       "".join(f"\n  {p}" for p in sub.problems)))
     isolation = None
     try:
         with ExitStack() as stack:
             with timing.phase("startup"):
-                student_box = stack.enter_context(backend.SandboxStudent(sub.cells, name=student))
+                student_box = stack.enter_context(backend.SandboxStudent(
+                    sub.cells, name=student, hidden_paths=backend.default_hidden_paths(out)))
                 reference_box = stack.enter_context(backend.reference_sandbox())
             isolation = student_box.isolation
-            lines.append(f"Sandbox isolation: {isolation}.")
-            load_report = _text(student_box.load_report)
-            if load_report:
-                lines.append(f"Running the notebook's code:\n{load_report}")
+            note = student_box.isolation_note
+            lines.append(f"Sandbox isolation: {isolation}" + (f" ({note})." if note else "."))
+            lines += _load_lines(student_box.load_report)
             wrapped = (TimedStudent(student_box, "student", timing),
                        TimedStudent(reference_box, "reference", timing))
             with timing.phase("graders"):
                 outcomes = backend.run_graders(assignment, wrapped[0], reference_student=wrapped[1])
-            timing.add("timing_tests", _timing_test_seconds(wrapped))
+            timing.add("timing_tests", _timing_test_seconds(outcomes, wrapped))
             teardown = time.perf_counter()
         timing.add("teardown", time.perf_counter() - teardown)
     except Exception as e:  # the machinery failed: an error result, never a silent zero
@@ -279,9 +277,16 @@ def grade_notebook(notebook, student, backend=None):
             info=_info(notebook, student, assignment, isolation, timing.record()),
             lines=lines, execution_time=elapsed())
     tests = report.numbered_tests(outcomes, assignment)
-    return report.graded_results(tests, info=_info(notebook, student, assignment, isolation,
-                                                   timing.record()),
-                                 lines=lines, execution_time=elapsed())
+    info = _info(notebook, student, assignment, isolation, timing.record())
+    broken = [o for o in outcomes if o.status == "error"]
+    if broken:
+        for o in broken:
+            print(f"grader error in {o.nodeid or o.name}:\n{o.detail}", file=sys.stderr)
+        return report.error_results(
+            f"{len(broken)} grader test(s) could not run ({broken[0].name}, ...): a problem of "
+            "the grader, details in the grading log", info=info, lines=lines,
+            execution_time=elapsed(), tests=tests)
+    return report.graded_results(tests, info=info, lines=lines, execution_time=elapsed())
 
 
 def worker_main(argv=None):
@@ -289,7 +294,7 @@ def worker_main(argv=None):
     job_path, out_path = (sys.argv[1:] if argv is None else argv)[:2]
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
-    results = grade_notebook(job["notebook"], job["student"], job["backend"])
+    results = grade_notebook(job["notebook"], job["student"], job["out"], job["backend"])
     report.write_atomic(out_path, json.dumps(results))
 
 
@@ -319,8 +324,9 @@ class Progress:
         self.stream.flush()
 
 
-def _start_worker(sub, workdir, backend):
-    job = {"notebook": str(sub.notebook.resolve()), "student": sub.student, "backend": backend}
+def _start_worker(sub, workdir, out, backend):
+    job = {"notebook": str(sub.notebook.resolve()), "student": sub.student,
+           "out": str(Path(out).resolve()), "backend": backend}
     (workdir / "job.json").write_text(json.dumps(job), encoding="utf-8")
     log = open(workdir / "worker.log", "wb")
     code = "from autograder.engine import worker_main; worker_main()"
@@ -354,6 +360,16 @@ def _stop_worker(proc):
 def _log_tail(workdir, lines=3):
     log = (workdir / "worker.log").read_text(encoding="utf-8", errors="replace").strip()
     return " | ".join(log.splitlines()[-lines:])
+
+
+def _keep_log(workdir, folder):
+    """The worker's log (grader tracebacks, warnings) as folder/grading.log, for the staff only;
+    an empty log removes the previous run's."""
+    log = (workdir / "worker.log").read_text(encoding="utf-8", errors="replace")
+    if log.strip():
+        report.write_atomic(folder / "grading.log", log)
+    else:
+        (folder / "grading.log").unlink(missing_ok=True)
 
 
 def _collect(sub, proc, workdir, seconds, timed_out, timeout):
@@ -439,7 +455,7 @@ def grade_batch(subs, out, jobs=1, force=False, timeout=SUBMISSION_TIMEOUT_S, ba
                 while queue and len(running) < jobs:
                     sub = queue.pop(0)
                     workdir = Path(tempfile.mkdtemp(dir=scratch))
-                    running.append((sub, _start_worker(sub, workdir, backend), workdir,
+                    running.append((sub, _start_worker(sub, workdir, out, backend), workdir,
                                     time.monotonic()))
                 for entry in list(running):
                     sub, proc, workdir, start = entry
@@ -450,7 +466,9 @@ def grade_batch(subs, out, jobs=1, force=False, timeout=SUBMISSION_TIMEOUT_S, ba
                     if timed_out:
                         _stop_worker(proc)
                     running.remove(entry)
-                    done(sub, _collect(sub, proc, workdir, seconds, timed_out, timeout))
+                    results = _collect(sub, proc, workdir, seconds, timed_out, timeout)
+                    _keep_log(workdir, sub.folder(out))
+                    done(sub, results)
                 time.sleep(POLL_S)
         finally:
             for _, proc, _, _ in running:     # interrupted (Ctrl-C): leave no worker behind

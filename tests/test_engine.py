@@ -90,6 +90,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS, recognise
+from autograder.sandbox import LoadReport
 from autograder.student import InProcessStudent, StudentError
 
 
@@ -133,10 +134,15 @@ def load_submission(path):
     return Submission(Path(path), assignment, cells, sorted(defined), "\\n".join(cells), problems)
 
 
+def default_hidden_paths(*extra):
+    return list(extra)
+
+
 class SandboxStudent:
     isolation = "partial"
+    isolation_note = "a stand-in: no cage at all"
 
-    def __init__(self, cells, name="student"):
+    def __init__(self, cells, name="student", hidden_paths=()):
         self.cells, self.name = cells, name
 
     def __enter__(self):
@@ -148,7 +154,7 @@ class SandboxStudent:
         namespace = {}
         exec(code, namespace)
         self._student = InProcessStudent(namespace, code, self.name)
-        self.load_report = f"ran {len(self.cells)} cell(s)"
+        self.load_report = LoadReport(seconds=0.25, skipped=[6], errors=[f"ran {len(self.cells)} cell(s)"])
         return self
 
     def __exit__(self, *exc):
@@ -173,11 +179,18 @@ class TestOutcome:
     score: float
     max_score: float
     output: str
+    status: str = "passed"
+    nodeid: str = ""
+    detail: str = ""
 
 
 def run_graders(assignment, student, reference_student=None, functions=None, include_public=True):
     if "STANDIN_GRADER_BUG" in student.source:
         raise RuntimeError("the grader tripped over itself")
+    if "STANDIN_GRADER_ERROR" in student.source:
+        return [TestOutcome("broken", fn, "contract", "visible", [], 0, g.points, "grader problem",
+                            "error", detail="Traceback: secret grader line")
+                for g in ASSIGNMENTS[assignment] for fn in [g.function]]
     expected = reference_student.call("answer")
     outcomes = []
     for g in ASSIGNMENTS[assignment]:
@@ -186,7 +199,8 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
         outcomes.append(TestOutcome("is defined", fn, "contract", "visible", [],
                                     g.visible_points if defined else 0, g.visible_points,
                                     "" if defined else f"the notebook defines no {fn}"))
-        os.environ["PYTEST_CURRENT_TEST"] = f"graders/test_x.py::test_timing_{fn} (call)"
+        nodeid = f"graders/test_x.py::test_{fn}"
+        os.environ["PYTEST_CURRENT_TEST"] = f"{nodeid} (call)"
         try:
             got, output, tags = student.call(fn), "", []
         except StudentError as e:
@@ -196,9 +210,11 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
         if got == -expected:
             output, tags = "the sign is flipped: hint, look at the kernel", ["misconception:true-convolution"]
         ok = got == expected
-        outcomes.append(TestOutcome(f"{fn}: returns the answer", fn, "correctness",
+        kind = "timing" if g is ASSIGNMENTS[assignment][-1] else "correctness"
+        outcomes.append(TestOutcome(f"{fn}: returns the answer", fn, kind,
                                     "after_due_date", tags, g.hidden_points if ok else 0,
-                                    g.hidden_points, output or ("" if ok else f"got {got!r}")))
+                                    g.hidden_points, output or ("" if ok else f"got {got!r}"),
+                                    "passed" if ok else "failed", nodeid))
     return outcomes
 '''
 
@@ -326,8 +342,9 @@ def test_results_json_follows_gradescope_schema(tmp_path, standin):
     for results in (ann, bob):
         check_gradescope(results, "a3_im2col")
         assert results["extra_data"]["status"] == "graded"
-        assert "Sandbox isolation: partial" in results["output"]
-        assert "ran 3 cell(s)" in results["output"]
+        assert "Sandbox isolation: partial (a stand-in: no cage at all)." in results["output"]
+        assert "ran in 0.2 s" in results["output"] and "ran 3 cell(s)" in results["output"]
+        assert "left out after hanging: cell 7" in results["output"]
     assert ann["score"] == 100
     assert bob["score"] == 100 - 35          # im2col's hidden points (assignments.py: 15 + 35)
     [flipped] = [t for t in bob["tests"] if t["score"] < t["max_score"]]
@@ -374,11 +391,12 @@ def test_broken_submissions_finish_and_each_is_marked(tmp_path, standin):
     put("hang", notebook("a2_partial", {}, extra=["STANDIN_HANG = 1"]))
     put("crash", notebook("a2_partial", {}, extra=["STANDIN_CRASH = 1"]))
     put("graderbug", notebook("a2_partial", {}, extra=["STANDIN_GRADER_BUG = 1"]))
+    put("gradererror", notebook("a2_partial", {}, extra=["STANDIN_GRADER_ERROR = 1"]))
     out = tmp_path / "out"
     progress = Quiet()
     rows = grade([src], out, standin, jobs=2, timeout=4, stream=progress)
     table = read_csv(out)
-    assert len(rows) == len(table) == 10
+    assert len(rows) == len(table) == 11
     status = {s: table[s, "a2_partial"]["status"] for s, _ in table}
     score = {s: float(table[s, "a2_partial"]["score"]) for s, _ in table}
     reason = {s: table[s, "a2_partial"]["reason"] for s, _ in table}
@@ -395,12 +413,16 @@ def test_broken_submissions_finish_and_each_is_marked(tmp_path, standin):
     assert "longer than the limit of 4 s" in reason["hang"]
     assert "killed by signal 9" in reason["crash"]
     assert "RuntimeError: the grader tripped over itself" in reason["graderbug"]
-    for student in ("notjson", "oldformat", "hang", "crash", "graderbug"):
+    assert "2 grader test(s) could not run" in reason["gradererror"]
+    staff_log = (out / "gradererror" / "a2_partial" / "grading.log").read_text()
+    assert "secret grader line" in staff_log
+    assert "secret grader line" not in (out / "gradererror" / "a2_partial" / "results.json").read_text()
+    for student in ("notjson", "oldformat", "hang", "crash", "graderbug", "gradererror"):
         assert status[student] == "error" and score[student] == 0, student
         results = read_results(out, student, "a2_partial")
         check_gradescope(results, "a2_partial")
         assert results["output"].startswith("Not graded: ")
-    assert "10/10 graded" in progress.text and "5 error(s)" in progress.text
+    assert "11/11 graded" in progress.text and "6 error(s)" in progress.text
 
 
 def test_rerun_skips_graded_submissions_and_force_regrades(tmp_path, standin):
@@ -439,7 +461,8 @@ def test_timing_records_say_where_the_time_went(tmp_path, standin):
     assert set(timing["seconds"]) >= {"extract", "startup", "graders", "student_calls",
                                       "reference_calls", "timing_tests", "teardown"}
     assert timing["calls"]["student_calls"] == 3 and timing["calls"]["reference_calls"] == 1
-    assert timing["seconds"]["timing_tests"] > 0       # the stand-in's calls run in test_timing_*
+    # the stand-in's last function is graded by a timing test: its one student call counts
+    assert 0 < timing["seconds"]["timing_tests"] < timing["seconds"]["student_calls"]
     assert timing["worker_seconds"] >= timing["seconds"]["graders"]
 
 
