@@ -116,3 +116,22 @@ class InProcessStudent:
 
     def call(self, name, *args, **kwargs):
         return self.call_full(name, *args, **kwargs).value
+
+    def peak_memory_call(self, name, *args, **kwargs):
+        """(CallResult, peak extra bytes): the most memory the call held at once beyond what
+        existed before it, not counting the copies of its arguments (tracemalloc sees numpy's
+        allocations)."""
+        import tracemalloc
+        tracing = tracemalloc.is_tracing()
+        if not tracing:
+            tracemalloc.start()
+        try:
+            before, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            result = self.call_full(name, *args, **kwargs)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            if not tracing:
+                tracemalloc.stop()
+        copies = sum(a.nbytes for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray))
+        return result, max(0, peak - before - copies)

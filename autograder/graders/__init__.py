@@ -1,0 +1,378 @@
+"""The checks the hidden graders are written with.
+
+Every grader module (test_<assignment>.py) is a list of short pytest tests, each marked with
+@grades(...) and calling one of the checks below on the `student` fixture. A check calls the
+student's function, compares with autograder.reference, and raises `Failed` with a message for
+the student (the case tried, what was expected, what came, and the hint of a recognised
+mistake) when the answer is wrong. Messages never quote grader code.
+
+Arguments are built from a case (autograder.cases) by `inputs(function, case)`, always in the
+contract's positional order, e.g. (x, w, b, stride, pad) for a forward layer.
+"""
+import ast
+import math
+import re
+
+import numpy as np
+
+from autograder import misconceptions, reference
+from autograder.grading import Failed
+from autograder.student import MissingFunction, StudentException
+
+FORWARD = misconceptions.FORWARD
+BACKWARD = misconceptions.BACKWARD
+
+# What each function's result is called in messages.
+RESULT_NAMES = {
+    "conv_output_size": "the output size", "zero_pad": "x_pad", "conv_single_step": "the value",
+    "im2col": "X_col", "col2im": "the result", **{f: "out" for f in FORWARD},
+    **{f: ("dx", "dw", "db") for f in BACKWARD},
+}
+
+
+# --------------------------------------------------------------------------- inputs from a case
+def _rng(case, purpose, seed_offset):
+    return np.random.default_rng([case.seed, purpose, seed_offset])
+
+
+def inputs(function, case, dtype=np.float64, seed_offset=0):
+    """The positional arguments of `function` for `case` (fresh numbers for each seed_offset)."""
+    x, w, b = case.arrays(dtype, seed_offset)
+    s, p = case.stride, case.pad
+    if function == "conv_output_size":
+        return (case.H, case.f, s, p)
+    if function == "zero_pad":
+        return (x, p)
+    if function == "conv_single_step":
+        return (reference.zero_pad(x, p)[:case.f, :case.f, :, 0], w[0], float(b[0]))
+    if function in FORWARD:
+        return (x, w, b, s, p)
+    if function == "im2col":
+        return (x, case.f, s, p)
+    if function == "col2im":
+        Y = _rng(case, 1, seed_offset).standard_normal(case.col_shape).astype(dtype)
+        return (Y, case.x_shape, case.f, s, p)
+    if function in BACKWARD:
+        return (case.dout(dtype, seed_offset), x, w, s, p)
+    raise ValueError(f"no inputs defined for {function!r}")
+
+
+def where(function, case):
+    """The case in words, as messages show it."""
+    if function == "conv_output_size":
+        return f"n={case.H}, f={case.f}, stride={case.stride}, pad={case.pad}"
+    if function == "conv_single_step":
+        return f"a {case.f}x{case.f}x{case.C} window and filter"
+    if function in ("im2col", "col2im", "zero_pad"):
+        return (f"x of shape {case.x_shape}" + ("" if function == "zero_pad" else
+                f", f={case.f}, stride={case.stride}") + f", pad={case.pad}")
+    return case.describe()
+
+
+# --------------------------------------------------------------------------- comparing
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} ({value.dtype})"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def mismatch(expected, got, name):
+    """None when `got` matches `expected`; else a sentence saying how it differs."""
+    if isinstance(name, tuple):
+        if not isinstance(got, tuple) or len(got) != len(name):
+            return f"expected a tuple {', '.join(name)}; got {_describe(got)}"
+        problems = [mismatch(e, g, n) for e, g, n in zip(expected, got, name)]
+        problems = [p for p in problems if p]
+        return "; ".join(problems) or None
+    if misconceptions.values_match(got, expected):
+        return None
+    if isinstance(expected, np.ndarray):
+        if not isinstance(got, np.ndarray):
+            return f"{name} should be an array of shape {expected.shape}; got {_describe(got)}"
+        if got.shape != expected.shape:
+            return f"{name} should have shape {expected.shape}; got shape {got.shape}"
+        err = np.abs(got.astype(np.float64) - expected)
+        err[np.isnan(err)] = np.inf
+        at = np.unravel_index(int(np.argmax(err)), err.shape)
+        return (f"{name} has the right shape {expected.shape} but differs from the expected values "
+                f"by up to {float(err[at]):.3g} (e.g. at {name}[{', '.join(map(str, at))}]: "
+                f"expected {expected[at]:.6g}, got {got[at]:.6g})")
+    return f"{name} should be {expected!r}; got {_describe(got)}"
+
+
+def diagnosis_text(misconception_id):
+    m = misconceptions.get(misconception_id)
+    return f" This looks like a known mistake: {m.description}. Hint: {m.hint}."
+
+
+def check_value(function, args, got, case_text):
+    """Raise Failed (with a diagnosed mistake when one explains it) unless `got` is right."""
+    problem = mismatch(misconceptions.expected(function, args, {}), got, RESULT_NAMES[function])
+    if problem is None:
+        return
+    mistake = misconceptions.diagnose(function, args, {}, got)
+    raise Failed(f"On {case_text}: {problem}." + (diagnosis_text(mistake) if mistake else ""),
+                 misconception=mistake)
+
+
+def check_matches(student, function, case, dtype=np.float64):
+    """The student's value equals the reference's on `case`."""
+    args = inputs(function, case, dtype)
+    check_value(function, args, student.call(function, *args), where(function, case))
+
+
+def check_call_matches(student, function, args, case_text):
+    """Like check_matches, for arguments built by the test itself."""
+    check_value(function, args, student.call(function, *args), case_text)
+
+
+# --------------------------------------------------------------------------- contract
+def _arrays(value):
+    return [v for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, np.ndarray)]
+
+
+def check_keeps_dtype(student, function, case, dtype=np.float32):
+    """float32 in, float32 out (every returned array), with values close to the reference's."""
+    args = inputs(function, case, dtype)
+    got = student.call(function, *args)
+    wrong = [a.dtype for a in _arrays(got) if a.dtype != dtype]
+    if wrong or not _arrays(got):
+        raise Failed(f"On {where(function, case)} with {np.dtype(dtype).name} inputs, the result "
+                     f"should be {np.dtype(dtype).name} too (the dtype of x); got "
+                     f"{', '.join(str(d) for d in wrong) or _describe(got)}. Build results with "
+                     "dtype=x.dtype (np.zeros(..., dtype=x.dtype)) or cast at the end.")
+    check_value(function, args, got, f"{where(function, case)} ({np.dtype(dtype).name})")
+
+
+def check_not_mutated(student, function, case):
+    """The function leaves its array arguments unchanged."""
+    args = inputs(function, case)
+    result = student.call_full(function, *args)
+    names = list(misconceptions.bind(function, args, {}))
+    changed = [n for n, before, after in zip(names, args, result.args_after)
+               if isinstance(before, np.ndarray)
+               and not (isinstance(after, np.ndarray) and after.shape == before.shape
+                        and np.array_equal(after, before, equal_nan=True))]
+    if changed:
+        raise Failed(f"On {where(function, case)}, the function changed its input "
+                     f"{', '.join(changed)}." + diagnosis_text("mutates-input"),
+                     misconception="mutates-input")
+
+
+def check_value_error(student, function, args, what):
+    """The call raises ValueError (e.g. a filter that does not fit, a channel mismatch)."""
+    try:
+        got = student.call(function, *args)
+    except StudentException as e:
+        if e.exc_type == "ValueError":
+            return
+        raise Failed(f"With {what}, the function should raise ValueError naming the sizes; it "
+                     f"raised {e.exc_type}: {e.message}") from None
+    raise Failed(f"With {what}, the function should raise ValueError naming the sizes (no "
+                 f"output position exists or the shapes disagree); it returned {_describe(got)}.")
+
+
+# --------------------------------------------------------------------------- library convolutions
+BANNED = ("scipy.signal", "scipy.ndimage", "numpy.convolve", "numpy.correlate", "torch", "jax")
+
+
+def _banned(qualified):
+    return next((b for b in BANNED if qualified == b or qualified.startswith(b + ".")), None)
+
+
+def _parse(source):
+    """The module's AST; lines of IPython magic or shell escapes are blanked first."""
+    lines = source.splitlines()
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        cleaned = "\n".join("" if re.match(r"\s*[%!]", line) else line for line in lines)
+        return ast.parse(cleaned)
+
+
+def _aliases(tree):
+    """Every imported name -> the fully qualified name it stands for."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    names[a.asname] = a.name
+                else:
+                    names[a.name.split(".")[0]] = a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                names[a.asname or a.name] = f"{node.module}.{a.name}"
+    return names
+
+
+def _dotted(node):
+    """'a.b.c' of an attribute chain on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id] + parts[::-1])
+    return None
+
+
+def _uses_in(node, aliases, functions, seen):
+    """Banned modules reached from `node`, following calls to the submission's own functions."""
+    found = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Import, ast.ImportFrom)):
+            mods = [a.name for a in sub.names] if isinstance(sub, ast.Import) else \
+                [f"{sub.module}.{a.name}" for a in sub.names if sub.module]
+            found.update(filter(None, map(_banned, mods)))
+        elif isinstance(sub, (ast.Attribute, ast.Name)):
+            dotted = _dotted(sub)
+            if dotted:
+                head, _, rest = dotted.partition(".")
+                qualified = aliases.get(head, head) + (f".{rest}" if rest else "")
+                if head in aliases and _banned(qualified):
+                    found.add(_banned(qualified))
+            if isinstance(sub, ast.Name) and sub.id in functions and sub.id not in seen:
+                seen.add(sub.id)
+                found |= _uses_in(functions[sub.id], aliases, functions, seen)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            found.update(b for b in BANNED if re.search(rf"\b{re.escape(b)}\b", sub.value))
+    return found
+
+
+def library_convolutions(source, function):
+    """The banned libraries `function` (or a function it calls) uses, according to `source`.
+
+    When the source holds no definition of `function`, every banned library imported anywhere
+    counts. Unparseable source is searched as text.
+    """
+    try:
+        tree = _parse(source)
+    except SyntaxError:
+        return sorted(b for b in BANNED if re.search(rf"\b{re.escape(b)}\b", source))
+    functions = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    aliases = _aliases(tree)
+    if function not in functions:
+        return sorted(_uses_in(tree, aliases, {}, set()))
+    return sorted(_uses_in(functions[function], aliases, functions, {function}))
+
+
+def check_no_library_convolution(student, function):
+    """The function (and the submission's functions it calls) uses no library convolution."""
+    if not student.has(function):
+        raise MissingFunction(f"the submission defines no function `{function}`")
+    used = library_convolutions(student.source or "", function)
+    if used:
+        raise Failed(f"`{function}` uses {', '.join(used)}." + diagnosis_text("library-convolution"),
+                     misconception="library-convolution")
+
+
+# --------------------------------------------------------------------------- gradients
+def numerical_gradients(case, dout, h=1e-6):
+    """Central differences of sum(out * dout) for the reference layer: (dx, dw, db)."""
+    x, w, b = case.arrays()
+    params = [x, w, b]
+
+    def loss():
+        return float(np.sum(reference.conv_forward_im2col(x, w, b, case.stride, case.pad) * dout))
+
+    grads = []
+    for p in params:
+        g = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            keep = p[idx]
+            p[idx] = keep + h
+            plus = loss()
+            p[idx] = keep - h
+            minus = loss()
+            p[idx] = keep
+            g[idx] = (plus - minus) / (2 * h)
+        grads.append(g)
+    return tuple(grads)
+
+
+def check_numerical_gradient(student, function, case):
+    """(dx, dw, db) equal central differences of the forward layer's sum(out * dout)."""
+    args = inputs(function, case)
+    dout = args[0]
+    got = student.call(function, *args)
+    numeric = numerical_gradients(case, dout)
+    if not (isinstance(got, tuple) and len(got) == 3
+            and all(isinstance(g, np.ndarray) and g.shape == n.shape for g, n in zip(got, numeric))):
+        check_value(function, args, got, f"{case.describe()}, with a random dout")
+    for name, g, n in zip(RESULT_NAMES[function], got, numeric):
+        err = float(np.max(np.abs(g - n))) if n.size else 0.0
+        if not err <= 1e-6 * max(1.0, float(np.max(np.abs(n)))):
+            mistake = misconceptions.diagnose(function, args, {}, got)
+            raise Failed(f"On {case.describe()}, with a random dout: {name} differs from the "
+                         f"numerical gradient of the layer by up to {err:.3g}."
+                         + (diagnosis_text(mistake) if mistake else ""), misconception=mistake)
+
+
+def check_adjoint(student, case, trials=2):
+    """<im2col(x), Y> == <x, col2im(Y)> with the reference im2col, for random x and Y."""
+    for t in range(trials):
+        x = case.arrays(seed_offset=t)[0]
+        args = inputs("col2im", case, seed_offset=t)
+        got = student.call("col2im", *args)
+        lhs = float(np.sum(reference.im2col(x, case.f, case.stride, case.pad) * args[0]))
+        if isinstance(got, np.ndarray) and got.shape == case.x_shape:
+            rhs = float(np.sum(x * got))
+            if math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-9 * max(1.0, abs(lhs))):
+                continue
+            problem = f"<im2col(x), Y> = {lhs:.10g} but <x, col2im(Y)> = {rhs:.10g}"
+        else:
+            problem = f"the result should have the shape of x, {case.x_shape}; got {_describe(got)}"
+        mistake = misconceptions.diagnose("col2im", args, {}, got)
+        raise Failed(f"On {where('col2im', case)}, col2im must be the adjoint of im2col: {problem}."
+                     + (diagnosis_text(mistake) if mistake else ""), misconception=mistake)
+
+
+# --------------------------------------------------------------------------- public checks
+def proxy(student, name):
+    """A plain function calling the student's `name`, for the notebooks' public checks."""
+    def call(*args, **kwargs):
+        return student.call(name, *args, **kwargs)
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def run_public_check(student, check_name, *functions):
+    """Run helpers.checks.<check_name> on the student's functions (or the reference's, for a
+    given function such as im2col in check_col2im, named as `reference.<name>`)."""
+    from helpers import checks   # imported when used: it ships to students and prints
+    fns = [getattr(reference, f.split(".", 1)[1]) if f.startswith("reference.") else proxy(student, f)
+           for f in functions]
+    getattr(checks, check_name)(*fns)
+
+
+# --------------------------------------------------------------------------- bad input
+def too_large_filter(function):
+    """(args, words): a call whose filter does not fit the padded input (f > H + 2*pad)."""
+    x = np.ones((4, 5, 2, 1))
+    f, s, p = 7, 1, 1
+    text = f"x of shape {x.shape}, f={f}, pad={p} (f > H + 2*pad = {4 + 2 * p})"
+    if function in FORWARD:
+        return (x, np.ones((2, f, f, 2)), np.zeros(2), s, p), text
+    if function == "im2col":
+        return (x, f, s, p), text
+    if function == "col2im":
+        return (np.ones((f * f * 2, 1)), x.shape, f, s, p), text
+    if function in BACKWARD:
+        return (np.ones((1, 1, 2, 1)), x, np.ones((2, f, f, 2)), s, p), text
+    if function == "conv_output_size":
+        return (4, f, s, p), f"n=4, f={f}, pad={p} (f > n + 2*pad = {4 + 2 * p})"
+    raise ValueError(f"no bad filter size defined for {function!r}")
+
+
+def channel_mismatch(function):
+    """(args, words): a call whose x has 3 channels and whose filters expect 2."""
+    x, w = np.ones((5, 5, 3, 2)), np.ones((2, 3, 3, 2))
+    text = f"x of shape {x.shape} (C=3) and w of shape {w.shape} (C=2)"
+    if function in FORWARD:
+        return (x, w, np.zeros(2), 1, 0), text
+    if function in BACKWARD:
+        return (np.ones((3, 3, 2, 2)), x, w, 1, 0), text
+    raise ValueError(f"no channel mismatch defined for {function!r}")

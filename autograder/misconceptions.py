@@ -1,0 +1,525 @@
+"""The one table of known mistakes (COURSE_SPEC §3): what each is, how to fix it, and how to
+build the reference's output with the mistake built in.
+
+A correctness grader that sees a wrong answer calls
+
+    diagnose(function, args, kwargs, student_value) -> id | None
+
+which compares the student's value with every variant of the reference ("the reference with
+the mistake built in") that applies to `function`. The first misconception (in table order)
+with a variant equal to the student's value wins; if none is equal, a variant whose *shape*
+alone matches the student's (when the reference's shape does not) is diagnosed too. For
+functions that return a tuple (dx, dw, db), each component must equal the reference's or the
+variant's, and at least one must be the variant's: a `dw` from the last sample with a correct
+`db` is still `grad-last-sample-only`.
+
+`mutates-input` and `library-convolution` have no variant: the graders' contract tests detect
+them (arguments after the call, static inspection of the source).
+
+A variant takes the call's arguments bound to the reference's signature (a dict with defaults
+filled in) and returns a tuple of mistaken values: several ways of making the same mistake, or
+none where the mistake cannot show (e.g. an empty result at pad 0 on a case with pad 1). A
+variant that raises ValueError (no window fits without padding) gives none.
+"""
+import inspect
+import math
+from dataclasses import dataclass, field
+from itertools import permutations
+
+import numpy as np
+
+from autograder import reference
+
+FORWARD = ("conv_forward_naive", "conv_forward_partial", "conv_forward_im2col", "conv_forward_fft")
+BACKWARD = ("conv_backward_naive", "conv_backward_im2col")
+
+# The functions whose values are compared with a faster reference that computes the same thing.
+SAME_AS = {
+    "conv_forward_naive": "conv_forward_im2col",
+    "conv_forward_partial": "conv_forward_im2col",
+    "conv_forward_fft": "conv_forward_im2col",
+    "conv_backward_naive": "conv_backward_im2col",
+}
+
+IDENTITY = (0, 1, 2)
+OTHER_ORDERS = tuple(p for p in permutations(IDENTITY) if p != IDENTITY)
+ROW_AXES, COLUMN_AXES = ("u", "v", "c"), ("i", "j", "n")
+
+
+@dataclass(frozen=True)
+class Misconception:
+    id: str
+    description: str
+    hint: str
+    variants: dict = field(default_factory=dict)   # function -> variant(bound) -> tuple of values
+    detected_by: str = "its value"                  # how a grader recognises it
+
+    @property
+    def functions(self):
+        return tuple(self.variants) if self.variants else tuple(reference.__all__)
+
+
+# --------------------------------------------------------------------------- the reference's pieces
+def bind(function, args, kwargs):
+    """The call's arguments as a dict keyed by the contract's parameter names, defaults filled."""
+    bound = inspect.signature(getattr(reference, function)).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def expected(function, args, kwargs):
+    """The reference's value for a call (through a faster reference computing the same thing)."""
+    return getattr(reference, SAME_AS.get(function, function))(*args, **kwargs)
+
+
+def _sizes(shape, f, s, p, rule=None):
+    """(H_out, W_out) of an (H, W, ...) input; `rule` replaces floor for the rounding mistakes."""
+    if rule is None:
+        return tuple((n + 2 * p - f) // s + 1 for n in shape[:2])
+    return tuple(int(rule((n + 2 * p - f) / s)) + 1 for n in shape[:2])
+
+
+def _forward(a, **changes):
+    a = {**a, **changes}
+    return reference.conv_forward_im2col(a["x"], a["w"], a["b"], a["stride"], a["pad"])
+
+
+def _backward(a, **changes):
+    a = {**a, **changes}
+    return reference.conv_backward_im2col(a["dout"], a["x"], a["w"], a["stride"], a["pad"])
+
+
+def _cols(x, f, s, p, order=IDENTITY + (3, 4, 5)):
+    """im2col's X_col with its rows/columns laid out in `order` of the axes (u, v, c, i, j, n)."""
+    X = reference.im2col(x, f, s, p)
+    H_out, W_out = _sizes(x.shape, f, s, p)
+    six = X.reshape(f, f, x.shape[2], H_out, W_out, x.shape[3])
+    return six.transpose(order).reshape(X.shape)
+
+
+def _uncols(Y, x_shape, f, s, p, order):
+    """col2im of a Y whose rows/columns are laid out in `order` (the adjoint of _cols)."""
+    H_out, W_out = _sizes(x_shape, f, s, p)
+    six = (f, f, x_shape[2], H_out, W_out, x_shape[3])
+    Y6 = np.reshape(Y, tuple(six[i] for i in order)).transpose(np.argsort(order))
+    return reference.col2im(Y6.reshape(np.shape(Y)), x_shape, f, s, p)
+
+
+def _row_order(rows):
+    return tuple(rows) + (3, 4, 5)
+
+
+def _column_order(cols):
+    return IDENTITY + tuple(3 + c for c in cols)
+
+
+def _extended(x, f, s, p, rule):
+    """x with zero rows/columns appended so that `rule`-rounded output sizes have whole windows."""
+    H_out, W_out = _sizes(x.shape, f, s, p, rule)
+    extra = [max(0, (n_out - 1) * s + f - (n + 2 * p)) for n_out, n in zip((H_out, W_out), x.shape)]
+    return np.pad(x, ((0, extra[0]), (0, extra[1]), (0, 0), (0, 0)))
+
+
+def _gemm_forward(X_col, w, b, H_out, W_out, M):
+    """What `w.reshape(K, -1) @ X_col`, reshaped as the contract says, makes of any X_col."""
+    K = w.shape[0]
+    out = (w.reshape(K, -1) @ X_col).reshape(K, H_out, W_out, M).transpose(1, 2, 0, 3)
+    return out + b[:, None]
+
+
+def _dout_mat(dout):
+    return dout.transpose(2, 0, 1, 3).reshape(dout.shape[2], -1)
+
+
+def _stepped_by_one(Y, x_shape, f, s, p):
+    """col2im that puts window (i, j) at (i, j) instead of (i*s, j*s)."""
+    H_out, W_out = _sizes(x_shape, f, s, p)
+    H1, W1 = _sizes(x_shape, f, 1, p)
+    C, M = x_shape[2:]
+    full = np.zeros((f, f, C, H1, W1, M), dtype=np.result_type(Y))
+    full[:, :, :, :H_out, :W_out] = np.reshape(Y, (f, f, C, H_out, W_out, M))
+    return reference.col2im(full.reshape(f * f * C, -1), x_shape, f, 1, p)
+
+
+def _cols_stepped_by_one(x, f, s, p):
+    """X_col of the first H_out x W_out windows stepped by 1 (the stride left out of the starts)."""
+    H_out, W_out = _sizes(x.shape, f, s, p)
+    H1, W1 = _sizes(x.shape, f, 1, p)
+    six = reference.im2col(x, f, 1, p).reshape(f, f, x.shape[2], H1, W1, x.shape[3])
+    return six[:, :, :, :H_out, :W_out].reshape(f * f * x.shape[2], -1)
+
+
+def _assigned(Y, x_shape, f, s, p, by_window=True, padded=False):
+    """col2im with `=` instead of `+=`: where windows overlap, the last one written wins.
+
+    by_window: loops over the windows (i, j) (the last window wins); otherwise over the
+    offsets (u, v) (the last offset wins, as fancy-index assignment also does).
+    """
+    H, W, C, M = x_shape
+    H_out, W_out = _sizes(x_shape, f, s, p)
+    cols = np.reshape(Y, (f, f, C, H_out, W_out, M))
+    xp = np.zeros((H + 2 * p, W + 2 * p, C, M), dtype=np.result_type(Y))
+    if by_window:
+        for i in range(H_out):
+            for j in range(W_out):
+                xp[i * s:i * s + f, j * s:j * s + f] = cols[:, :, :, i, j]
+    else:
+        for u in range(f):
+            for v in range(f):
+                xp[u:u + s * H_out:s, v:v + s * W_out:s] = cols[u, v].transpose(1, 2, 0, 3)
+    return xp if padded else xp[p:p + H, p:p + W]
+
+
+def _padded_crops(xp, H, W, p):
+    """A padded gradient returned whole or cut out at the wrong place."""
+    if p == 0:
+        return ()
+    return (xp, xp[:H, :W], xp[2 * p:2 * p + H, 2 * p:2 * p + W], xp[p:H, p:W])
+
+
+# --------------------------------------------------------------------------- variants per mistake
+def _flipped(a):
+    return _forward(a, w=a["w"][:, ::-1, ::-1, :])
+
+
+def _flipped_step(a):
+    return float(np.sum(a["x_slice"] * np.asarray(a["w_k"])[::-1, ::-1]) + a["b_k"])
+
+
+def _bias_variants(a):
+    b = np.asarray(a["b"])
+    return tuple(_forward(a, b=bb) for bb in (np.zeros_like(b), np.full_like(b, b[0]), np.full_like(b, b[-1])))
+
+
+def _layer_stride_variants(a):
+    if a["stride"] == 1:
+        return ()
+    one = _forward(a, stride=1)
+    H_out, W_out = _sizes(a["x"].shape, a["w"].shape[1], a["stride"], a["pad"])
+    return (one, one[:H_out, :W_out])
+
+
+def _layer_rounding_variants(a):
+    x, f, s, p = a["x"], a["w"].shape[1], a["stride"], a["pad"]
+    return tuple(_forward(a, x=_extended(x, f, s, p, rule)) for rule in (math.ceil, round))
+
+
+def _im2col_args(a):
+    return a["x"], a["f"], a["stride"], a["pad"]
+
+
+def _im2col_stride_variants(a):
+    x, f, s, p = _im2col_args(a)
+    return () if s == 1 else (reference.im2col(x, f, 1, p), _cols_stepped_by_one(x, f, s, p))
+
+
+def _im2col_rounding_variants(a):
+    x, f, s, p = _im2col_args(a)
+    return tuple(reference.im2col(_extended(x, f, s, p, rule), f, s, p) for rule in (math.ceil, round))
+
+
+def _forward_via_cols(a, order):
+    x, w, s, p = a["x"], a["w"], a["stride"], a["pad"]
+    f = w.shape[1]
+    H_out, W_out = _sizes(x.shape, f, s, p)
+    return _gemm_forward(_cols(x, f, s, p, order), w, np.asarray(a["b"]), H_out, W_out, x.shape[3])
+
+
+def _backward_pieces(a):
+    """(dout_mat, w_row, x, f, s, p) of a backward call."""
+    w = a["w"]
+    return _dout_mat(a["dout"]), w.reshape(w.shape[0], -1), a["x"], w.shape[1], a["stride"], a["pad"]
+
+
+def _backward_via_cols(a, order):
+    dout_mat, w_row, x, f, s, p = _backward_pieces(a)
+    X = _cols(x, f, s, p, order)
+    dx = _uncols(w_row.T @ dout_mat, x.shape, f, s, p, order)
+    return dx, (dout_mat @ X.T).reshape(a["w"].shape), dout_mat.sum(axis=1)
+
+
+def _with_dx(a, dx):
+    _, dw, db = _backward(a)
+    return dx, dw, db
+
+
+def _backward_assigned(a, naive):
+    dout_mat, w_row, x, f, s, p = _backward_pieces(a)
+    if naive:   # dxp[window, n] = w[k] * g: the last filter's term of the last window wins
+        last = a["dout"][:, :, -1, :].reshape(1, -1)
+        return (_with_dx(a, _assigned(w_row[-1:].T @ last, x.shape, f, s, p)),)
+    Y = w_row.T @ dout_mat
+    return tuple(_with_dx(a, _assigned(Y, x.shape, f, s, p, by)) for by in (True, False))
+
+
+def _backward_padding_variants(a):
+    dout_mat, w_row, x, f, s, p = _backward_pieces(a)
+    H, W, C, M = x.shape
+    xp = reference.col2im(w_row.T @ dout_mat, (H + 2 * p, W + 2 * p, C, M), f, s, 0)
+    return tuple(_with_dx(a, dx) for dx in _padded_crops(xp, H, W, p))
+
+
+def _backward_empty(a):
+    x = a["x"]
+    return None if a["pad"] else _with_dx(a, np.zeros((0, 0) + x.shape[2:], dtype=x.dtype))
+
+
+def _one_sample(a):
+    """(dx, dw, db) with dw and db from the first and from the last sample only."""
+    dx, _, _ = _backward(a)
+    M = a["x"].shape[3]
+    if M == 1:
+        return ()
+    out = []
+    for n in (0, M - 1):
+        _, dw, db = _backward(a, x=a["x"][..., n:n + 1], dout=a["dout"][..., n:n + 1])
+        out.append((dx, dw, db))
+    return tuple(out)
+
+
+def _backward_stride(a):
+    if a["stride"] == 1:
+        return ()
+    dout_mat, w_row, x, f, s, p = _backward_pieces(a)
+    dx = _stepped_by_one(w_row.T @ dout_mat, x.shape, f, s, p)
+    dw = (dout_mat @ _cols_stepped_by_one(x, f, s, p).T).reshape(a["w"].shape)
+    return ((dx, dw, dout_mat.sum(axis=1)),)
+
+
+def _col2im_args(a):
+    return a["X_col"], tuple(a["x_shape"]), a["f"], a["stride"], a["pad"]
+
+
+def _col2im_padding_variants(a):
+    Y, shape, f, s, p = _col2im_args(a)
+    H, W, C, M = shape
+    return _padded_crops(reference.col2im(Y, (H + 2 * p, W + 2 * p, C, M), f, s, 0), H, W, p)
+
+
+def _one(build):
+    """A variant builder returning the single value of `build`, or none when it gives None."""
+    def variant(a):
+        value = build(a)
+        return () if value is None else (value,)
+    return variant
+
+
+def _for(functions, variant):
+    return {fn: variant for fn in functions}
+
+
+# --------------------------------------------------------------------------- the table
+TABLE = (
+    Misconception(
+        "true-convolution",
+        "the kernel is flipped: the layer computes a true convolution, not a cross-correlation",
+        "a convolutional layer multiplies x_pad[i*s + u, j*s + v, c] by w[k, u, v, c] with the "
+        "same u and v: do not flip the filter (no w[::-1], no f-1-u indices). For the FFT layer, "
+        "flip the filter before transforming it, because the convolution theorem computes a "
+        "true convolution",
+        {**_for(FORWARD, _one(_flipped)), "conv_single_step": _one(_flipped_step)},
+    ),
+    Misconception(
+        "missing-bias",
+        "the bias is missing, or one filter's bias is added for every filter",
+        "add b[k] once to every output of filter k: out[:, :, k, :] gets its own b[k]",
+        {**_for(FORWARD, _bias_variants),
+         "conv_single_step": _one(lambda a: float(np.sum(a["x_slice"] * a["w_k"])))},
+    ),
+    Misconception(
+        "ignores-stride",
+        "the windows are stepped by 1 whatever the stride",
+        "window (i, j) starts at row i*stride and column j*stride of the padded input; use the "
+        "stride in the slice starts (and in the backward pass where gradients are scattered "
+        "back), not only in the output size",
+        {"conv_output_size": _one(lambda a: a["n"] + 2 * a["pad"] - a["f"] + 1),
+         **_for(FORWARD, _layer_stride_variants), "im2col": _im2col_stride_variants,
+         "col2im": _one(lambda a: None if a["stride"] == 1 else _stepped_by_one(*_col2im_args(a))),
+         **_for(BACKWARD, _backward_stride)},
+    ),
+    Misconception(
+        "ignores-padding",
+        "no zero padding is applied",
+        "pad the input with `pad` zeros on every side of the two spatial axes before taking "
+        "windows (zero_pad(x, pad)), and count the padding in the output size",
+        {"conv_output_size": _one(lambda a: (a["n"] - a["f"]) // a["stride"] + 1),
+         "zero_pad": _one(lambda a: None if a["pad"] == 0 else a["x"]),
+         **_for(FORWARD, _one(lambda a: None if a["pad"] == 0 else _forward(a, pad=0))),
+         "im2col": _one(lambda a: None if a["pad"] == 0 else reference.im2col(a["x"], a["f"], a["stride"], 0))},
+    ),
+    Misconception(
+        "output-size-rounding",
+        "the output size is rounded up or to the nearest integer instead of down",
+        "H_out = (H + 2*pad - f) // stride + 1 with integer (floor) division: a window that "
+        "would run past the padded edge is dropped, not kept",
+        {"conv_output_size": lambda a: tuple(
+            rule((a["n"] + 2 * a["pad"] - a["f"]) / a["stride"]) + 1
+            for rule in (math.ceil, round, float)),
+         **_for(FORWARD, _layer_rounding_variants), "im2col": _im2col_rounding_variants},
+    ),
+    Misconception(
+        "pads-every-axis",
+        "zero_pad also pads the channel or the sample axis",
+        "pad only the two spatial axes: np.pad(x, ((pad, pad), (pad, pad), (0, 0), (0, 0)))",
+        {"zero_pad": lambda a: tuple(
+            np.pad(a["x"], [(a["pad"], a["pad"]) if axis in axes else (0, 0) for axis in range(4)])
+            for axes in ((0, 1, 2, 3), (0, 1, 2), (0, 1, 3)))},
+    ),
+    Misconception(
+        "im2col-row-order",
+        "each window is flattened in another order than (u, v, c)",
+        "row r of X_col must be (u*f + v)*C + c, the order of w.reshape(K, -1), so that "
+        "w.reshape(K, -1) @ X_col multiplies matching entries: take the window as an (f, f, C) "
+        "block and reshape it in C order, without transposing it",
+        {"im2col": lambda a: tuple(_cols(*_im2col_args(a), _row_order(r)) for r in OTHER_ORDERS),
+         "conv_forward_im2col": lambda a: tuple(_forward_via_cols(a, _row_order(r)) for r in OTHER_ORDERS),
+         "col2im": lambda a: tuple(_uncols(*_col2im_args(a), _row_order(r)) for r in OTHER_ORDERS),
+         "conv_backward_im2col": lambda a: tuple(_backward_via_cols(a, _row_order(r)) for r in OTHER_ORDERS)},
+    ),
+    Misconception(
+        "im2col-column-order",
+        "the columns of X_col are in another order than (i, j, n)",
+        "column q of X_col must be (i*W_out + j)*M + n (the sample index varies fastest), so that "
+        "out_mat.reshape(K, H_out, W_out, M) puts every value at its place",
+        {"im2col": lambda a: tuple(_cols(*_im2col_args(a), _column_order(c)) for c in OTHER_ORDERS),
+         "conv_forward_im2col": lambda a: tuple(_forward_via_cols(a, _column_order(c)) for c in OTHER_ORDERS),
+         "col2im": lambda a: tuple(_uncols(*_col2im_args(a), _column_order(c)) for c in OTHER_ORDERS),
+         "conv_backward_im2col": lambda a: tuple(_backward_via_cols(a, _column_order(c)) for c in OTHER_ORDERS)},
+    ),
+    Misconception(
+        "col2im-overwrites-overlap",
+        "where windows overlap, the gradient is assigned (`=`) instead of summed (`+=`)",
+        "a pixel covered by several windows receives the sum of all their contributions: "
+        "accumulate with +=, one window offset (u, v) at a time or with np.add.at (a fancy-index "
+        "`+=` keeps only one of repeated indices)",
+        {"col2im": lambda a: tuple(_assigned(*_col2im_args(a), by) for by in (True, False)),
+         "conv_backward_naive": lambda a: _backward_assigned(a, naive=True),
+         "conv_backward_im2col": lambda a: _backward_assigned(a, naive=False)},
+    ),
+    Misconception(
+        "dx-keeps-padding",
+        "dx is returned with the padded shape, or the padding is stripped at the wrong place",
+        "accumulate into a padded gradient, then return dx_pad[pad:pad + H, pad:pad + W]: the "
+        "gradient of the unpadded input, with the shape of x",
+        {"col2im": _col2im_padding_variants, **_for(BACKWARD, _backward_padding_variants)},
+    ),
+    Misconception(
+        "empty-at-pad-zero",
+        "slicing [pad:-pad] returns an empty array when pad == 0",
+        "x[0:-0] is x[0:0], which is empty: strip the padding with [pad:pad + H] (or only when "
+        "pad > 0)",
+        {"col2im": _one(lambda a: None if a["pad"] else np.zeros((0, 0) + tuple(a["x_shape"][2:]))),
+         **_for(BACKWARD, _one(_backward_empty))},
+    ),
+    Misconception(
+        "grad-last-sample-only",
+        "dw or db is taken from one sample instead of summed over the batch",
+        "every sample contributes to dw and db: accumulate over n (dw += ..., db += ...) or sum "
+        "over the sample axis, instead of overwriting inside the loop over samples",
+        _for(BACKWARD, _one_sample),
+    ),
+    Misconception(
+        "mutates-input",
+        "the function changes its input arrays",
+        "never write into x, w, b, dout or X_col: work on a copy (zero_pad returns a new array; "
+        "use out = np.zeros(...) for results, and `a = a + 1` rather than `a += 1` on an input)",
+        detected_by="the contract test that compares the arguments before and after the call",
+    ),
+    Misconception(
+        "library-convolution",
+        "a graded function calls a library convolution",
+        "the point of the exercise is to build the layer yourself: use numpy's array operations, "
+        "matrix products and FFTs, not scipy.signal, scipy.ndimage, numpy.convolve, "
+        "numpy.correlate, torch or jax",
+        detected_by="static inspection of the submission's source",
+    ),
+)
+
+BY_ID = {m.id: m for m in TABLE}
+IDS = tuple(BY_ID)
+
+
+def get(misconception_id):
+    try:
+        return BY_ID[misconception_id]
+    except KeyError:
+        raise ValueError(f"unknown misconception {misconception_id!r}; known: {', '.join(IDS)}") from None
+
+
+def variants(misconception_id, function, args, kwargs):
+    """The values of the reference with the mistake built in, for one call (may be empty)."""
+    build = get(misconception_id).variants.get(function)
+    if build is None:
+        return ()
+    try:
+        with np.errstate(all="ignore"):
+            return tuple(build(bind(function, args, kwargs)))
+    except ValueError:
+        return ()   # the mistake cannot show on this call (e.g. no window fits without padding)
+
+
+# --------------------------------------------------------------------------- comparing values
+def tolerance(dtype):
+    """(rtol, atol scale) for comparing arrays of `dtype` with the reference."""
+    return (1e-4, 1e-4) if np.dtype(dtype) == np.float32 else (1e-7, 1e-9)
+
+
+def values_match(a, b):
+    """True when a student's value equals an expected one: same structure, shape and (close)
+    values. Numbers compare exactly when both are ints, closely otherwise."""
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return (isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b)
+                and all(values_match(x, y) for x, y in zip(a, b)))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape:
+            return False
+        if a.size == 0:
+            return True
+        rtol, atol = tolerance(b.dtype if b.dtype.kind == "f" else a.dtype)
+        scale = max(1.0, float(np.max(np.abs(b))) if np.all(np.isfinite(b)) else 1.0)
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol * scale))
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(
+        a, b, rel_tol=1e-7, abs_tol=1e-9)
+
+
+def shape_of(value):
+    """A comparable description of a value's shape: a tuple per component, or a type name."""
+    if isinstance(value, tuple):
+        return tuple(shape_of(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return value.shape
+    return type(value).__name__
+
+
+def _componentwise(student, ref, variant, same):
+    """Every component equals the reference's or the variant's, at least one only the variant's."""
+    if isinstance(ref, tuple):
+        if not (isinstance(student, tuple) and isinstance(variant, tuple)
+                and len(student) == len(ref) == len(variant)):
+            return False
+        hits = [(same(s, v), same(s, r)) for s, r, v in zip(student, ref, variant)]
+        return all(v or r for v, r in hits) and any(v and not r for v, r in hits)
+    return same(student, variant) and not same(student, ref)
+
+
+def _same_shape(a, b):
+    return shape_of(a) == shape_of(b)
+
+
+def diagnose(function, args, kwargs, student_value):
+    """The id of the known mistake that explains `student_value`, or None.
+
+    `args`/`kwargs` are the call's arguments as the grader passed them. A value equal to the
+    reference's is no mistake (None).
+    """
+    ref = expected(function, args, kwargs)
+    if values_match(student_value, ref):
+        return None
+    candidates = [(m.id, variants(m.id, function, args, kwargs)) for m in TABLE if function in m.variants]
+    for same in (values_match, _same_shape):
+        for mid, values in candidates:
+            if any(_componentwise(student_value, ref, v, same) for v in values):
+                return mid
+    return None

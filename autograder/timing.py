@@ -1,0 +1,167 @@
+"""Timing and memory measurements for the graders (COURSE_SPEC §4).
+
+The student's function and the reference go through the same harness: both are student-like
+objects (`student.call_full(...)` -> CallResult with `.seconds`), so in the caged grader both are
+child processes and both times include the same round trip. The harness
+
+- pins BLAS to one thread (in this process; sandboxed children get config.PINNED_THREADS),
+- warms both up (config.TIMING_WARMUP untimed calls each),
+- interleaves the timed calls (student first on even repeats, reference first on odd ones),
+- builds FRESH input arrays for every call pair (`make_args(seed_offset)`), so an answer that
+  memoizes its last result cannot pass,
+- checks every output against the reference's output for the same inputs (a fast wrong
+  answer fails),
+- keeps the minimum of config.TIMING_REPEATS repeats of each,
+- stops early (and fails) once the student's best time is already far past the limit, so a
+  loop-based answer does not cost the grading run all its repeats.
+
+Thresholds are ratios `student / reference`, from autograder.config.
+"""
+import contextlib
+import ctypes
+import os
+from dataclasses import dataclass
+
+from autograder import config
+from autograder.grading import Failed
+
+# After this many timed repeats, stop if the student's best time exceeds EARLY_STOP_FACTOR times
+# the allowed time: a correct answer on a busy machine is never that far off twice in a row.
+EARLY_STOP_AFTER = 2
+EARLY_STOP_FACTOR = 3.0
+
+
+class GraderError(RuntimeError):
+    """A measurement the grader itself could not make (not the student's fault)."""
+
+
+# --------------------------------------------------------------------------- BLAS threads
+def _openblas_setters():
+    """(set, get) of every OpenBLAS loaded in this process (numpy's wheels bundle one)."""
+    found = []
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line and "/" in line}
+    except OSError:
+        return found
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", ""), ("scipy_openblas", "")):
+            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                found.append((setter, getter))
+                break
+    return found
+
+
+@contextlib.contextmanager
+def pinned_blas(threads=1):
+    """Run the block with BLAS limited to `threads` threads, here and in processes it starts."""
+    saved_env = {k: os.environ.get(k) for k in config.PINNED_THREADS}
+    os.environ.update({k: str(threads) for k in config.PINNED_THREADS})
+    libs = _openblas_setters()
+    saved = [getter() for _, getter in libs]
+    for setter, _ in libs:
+        setter(threads)
+    try:
+        yield
+    finally:
+        for (setter, _), n in zip(libs, saved):
+            setter(n)
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# --------------------------------------------------------------------------- the harness
+@dataclass
+class Timing:
+    """Best (minimum) seconds of the student's and the reference's calls, and their ratio."""
+    student: float
+    reference: float
+    runs: int
+    stopped_early: bool = False
+
+    @property
+    def ratio(self):
+        return self.student / max(self.reference, 1e-9)
+
+
+def _ms(seconds):
+    return f"{seconds * 1e3:.3g} ms"
+
+
+def time_against_reference(student, reference_student, function, make_args, *, max_ratio,
+                           reference_function=None, check=None,
+                           repeats=config.TIMING_REPEATS, warmup=config.TIMING_WARMUP):
+    """Time student.`function` against reference_student.`reference_function` (default: the
+    same name) on fresh inputs `make_args(seed_offset)` each repeat.
+
+    `check(args, student_value, reference_value)` raises Failed when the student's output is
+    wrong; it runs on every call. Returns a Timing (it may stop early once the student's best
+    time exceeds EARLY_STOP_FACTOR * max_ratio * the reference's best).
+    """
+    reference_function = reference_function or function
+    best = {"student": float("inf"), "reference": float("inf")}
+    runs = 0
+
+    def pair(seed_offset, student_first):
+        args = make_args(seed_offset)
+        order = (("student", student), ("reference", reference_student))
+        results = {}
+        for who, obj in (order if student_first else order[::-1]):
+            results[who] = obj.call_full(function if who == "student" else reference_function, *args)
+        if check is not None:
+            check(args, results["student"].value, results["reference"].value)
+        return results
+
+    with pinned_blas():
+        for k in range(warmup):
+            pair(1 + k, student_first=k % 2 == 0)
+        for r in range(repeats):
+            results = pair(1 + warmup + r, student_first=r % 2 == 0)
+            for who in best:
+                best[who] = min(best[who], results[who].seconds)
+            runs = r + 1
+            if runs >= EARLY_STOP_AFTER and runs < repeats and \
+                    best["student"] > EARLY_STOP_FACTOR * max_ratio * best["reference"]:
+                return Timing(best["student"], best["reference"], runs, stopped_early=True)
+    return Timing(best["student"], best["reference"], runs)
+
+
+def check_time_ratio(student, reference_student, function, make_args, case_text, *, max_ratio,
+                     reference_function=None, reference_label="the reference", check=None,
+                     hint=""):
+    """Raise Failed unless student time <= max_ratio * reference time (best of the repeats).
+
+    max_ratio < 1 states a required speed-up (e.g. 1/5: at least 5x faster than the reference).
+    """
+    t = time_against_reference(student, reference_student, function, make_args,
+                               max_ratio=max_ratio, reference_function=reference_function,
+                               check=check)
+    if t.ratio <= max_ratio:
+        return t
+    if max_ratio < 1:
+        verdict = (f"it must be at least {1 / max_ratio:.3g}x faster than {reference_label}; it was "
+                   + (f"{1 / t.ratio:.3g}x faster" if t.ratio < 1 else f"{t.ratio:.3g}x slower"))
+    else:
+        verdict = f"it may take at most {max_ratio:.3g}x the time of {reference_label}; it took {t.ratio:.3g}x"
+    raise Failed(f"On {case_text}: `{function}` took {_ms(t.student)} and {reference_label} "
+                 f"{_ms(t.reference)} (best of {t.runs} runs on fresh inputs each, one BLAS "
+                 f"thread): {verdict}." + (f" {hint}" if hint else ""))
+
+
+# --------------------------------------------------------------------------- memory
+def peak_memory(student, function, args):
+    """(CallResult, peak extra bytes) of one call, or GraderError when it cannot be measured."""
+    measure = getattr(student, "peak_memory_call", None)
+    if measure is None:
+        raise GraderError(f"peak memory cannot be measured: the grader's student object "
+                          f"({type(student).__name__}) has no peak_memory_call")
+    return measure(function, *args)

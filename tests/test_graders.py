@@ -1,0 +1,172 @@
+"""The hidden graders, run in-process (autograder.runner) on the student answers in
+tests/student_answers/: right answers get full marks, each known mistake is caught and tagged
+with exactly its id, slow and memoizing answers fail timing only, and the bookkeeping (points,
+names, tags, visibility, grader errors) holds. The caged path is tested by the engine's tests."""
+import functools
+import importlib
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import assignments, misconceptions, reference, runner
+from autograder.grading import VISIBILITIES, KINDS
+from autograder.graders import library_convolutions
+from autograder.student import InProcessStudent
+
+ANSWERS = Path(__file__).resolve().parent / "student_answers"
+MISTAKES = sorted(p.stem for p in ANSWERS.glob("mistake_*.py"))
+CORRECT = ("correct_loops", "correct_vectorized")
+
+
+def answers(name):
+    return importlib.import_module(f"student_answers.{name}")
+
+
+def student_of(name):
+    module = answers(name)
+    return InProcessStudent(vars(module), source=Path(module.__file__).read_text(), name=name)
+
+
+def own_functions(name):
+    """The contract functions a module defines itself (not the ones it imports)."""
+    module = answers(name)
+    return [f for f in reference.__all__
+            if getattr(getattr(module, f, None), "__module__", None) == module.__name__]
+
+
+@functools.cache
+def graded(name, assignment, functions=None):
+    """Outcomes of one answer module on one assignment (cached: several tests read them)."""
+    return runner.run_graders(assignment, student_of(name), functions=functions)
+
+
+def failures(outcomes):
+    return [(o.name, o.status, o.output[:300]) for o in outcomes if o.status != "passed"]
+
+
+def misconception_tags(outcomes):
+    return {t.split(":", 1)[1] for o in outcomes for t in o.tags if t.startswith("misconception:")}
+
+
+# --------------------------------------------------------------------------- bookkeeping
+@pytest.mark.parametrize("assignment", list(assignments.ASSIGNMENTS))
+def test_reference_scores_100_with_well_formed_outcomes(assignment):
+    outcomes = runner.run_graders(assignment, runner.default_reference_student())
+    summary = runner.score_summary(outcomes)
+    assert failures(outcomes) == []
+    assert summary["score"] == summary["max_score"] == 100
+    functions = {g.function for g in assignments.graded(assignment)}
+    for o in outcomes:
+        assert o.function in functions
+        assert o.name.startswith(f"{o.function}: ") and len(o.name) > len(o.function) + 3
+        assert o.visibility in VISIBILITIES and o.kind in KINDS
+        assert o.tags[:2] == [f"function:{o.function}", f"kind:{o.kind}"]
+        assert all(re.fullmatch(r"(function|kind|misconception):[a-z0-9_\-]+", t) for t in o.tags)
+        assert o.visibility == ("visible" if o.public else "after_due_date")
+        assert set(o.as_result()) == {"name", "score", "max_score", "output", "visibility", "tags"}
+    for g in assignments.graded(assignment):
+        public = [o for o in outcomes if o.function == g.function and o.public]
+        hidden = [o for o in outcomes if o.function == g.function and not o.public]
+        assert len(public) == 1 and public[0].max_score == g.visible_points
+        assert sum(o.max_score for o in hidden) == pytest.approx(g.hidden_points)
+        assert {o.kind for o in hidden} >= {"correctness", "contract"}
+    assert len({o.name for o in outcomes}) == len(outcomes), "test names must be unique"
+
+
+def test_only_requested_functions_and_hidden_tests_run():
+    outcomes = runner.run_graders("a1_naive", runner.default_reference_student(),
+                                  functions=["zero_pad"], include_public=False)
+    assert {o.function for o in outcomes} == {"zero_pad"}
+    assert not any(o.public for o in outcomes)
+    assert runner.score_summary(outcomes)["max_score"] == 10   # zero_pad's hidden points
+    with pytest.raises(ValueError, match="conv_forward_fft"):
+        runner.run_graders("a1_naive", runner.default_reference_student(), functions=["conv_forward_fft"])
+
+
+def test_a_missing_function_fails_every_test_of_it_without_grader_errors():
+    outcomes = runner.run_graders("a1_naive", InProcessStudent({}, source=""))
+    assert runner.score_summary(outcomes)["score"] == 0
+    assert all(o.status == "failed" for o in outcomes)
+    hidden = [o for o in outcomes if not o.public and o.function == "zero_pad"]
+    assert all("defines no function `zero_pad`" in o.output for o in hidden)
+
+
+def test_a_student_exception_is_reported_with_its_message_not_a_traceback():
+    def zero_pad(x, pad):
+        raise IndexError("my bad index 42")
+    outcomes = runner.run_graders("a1_naive", InProcessStudent({"zero_pad": zero_pad}),
+                                  functions=["zero_pad"], include_public=False)
+    assert all(o.status == "failed" for o in outcomes)
+    assert "IndexError: my bad index 42" in outcomes[0].output
+    assert not any("Traceback" in o.output or "def " in o.output for o in outcomes)
+
+
+class _BrokenStudent(InProcessStudent):
+    """A student object whose calls break inside the grader's side (not a StudentError)."""
+
+    def call_full(self, name, *args, **kwargs):
+        raise KeyError("internal")
+
+
+def test_a_grader_failure_is_an_error_outcome_not_a_silent_zero():
+    outcomes = runner.run_graders("a1_naive", _BrokenStudent(vars(reference)),
+                                  functions=["zero_pad"], include_public=False)
+    assert outcomes and all(o.status == "error" for o in outcomes)
+    assert runner.score_summary(outcomes)["errors"] == len(outcomes)
+    for o in outcomes:
+        assert "could not run this test" in o.output
+        assert "Traceback" not in o.output and "KeyError" in o.detail
+
+
+# --------------------------------------------------------------------------- right answers
+@pytest.mark.parametrize("name", CORRECT)
+@pytest.mark.parametrize("assignment", ["a1_naive"])
+def test_correct_alternatives_get_full_marks(name, assignment):
+    outcomes = graded(name, assignment)
+    assert failures(outcomes) == []
+    assert runner.score_summary(outcomes)["score"] == 100
+
+
+# --------------------------------------------------------------------------- known mistakes
+def _mistake_runs(name):
+    functions = own_functions(name)
+    return [graded(name, a, tuple(f for f in functions if assignments.FUNCTION_TO_ASSIGNMENT[f] == a))
+            for a in sorted({assignments.FUNCTION_TO_ASSIGNMENT[f] for f in functions})]
+
+
+@pytest.mark.parametrize("name", MISTAKES)
+def test_each_mistake_is_caught_and_tagged_with_exactly_its_id(name):
+    mistake = name.removeprefix("mistake_").replace("_", "-")
+    assert mistake in misconceptions.IDS
+    for outcomes in _mistake_runs(name):
+        assert misconception_tags(outcomes) == {mistake}, failures(outcomes)
+        tagged = [o for o in outcomes if f"misconception:{mistake}" in o.tags]
+        assert all(o.status == "failed" and o.score == 0 for o in tagged)
+        hint = misconceptions.get(mistake).hint
+        assert all(hint in o.output for o in tagged)
+        assert runner.score_summary(outcomes)["score"] < runner.score_summary(outcomes)["max_score"]
+
+
+def test_every_misconception_has_an_answer_module():
+    assert {m.removeprefix("mistake_").replace("_", "-") for m in MISTAKES} == set(misconceptions.IDS)
+
+
+# --------------------------------------------------------------------------- static inspection
+@pytest.mark.parametrize("source, used", [
+    ("import scipy.signal\ndef f(x):\n    return scipy.signal.correlate(x, x)\n", ["scipy.signal"]),
+    ("from scipy import signal as sg\ndef f(x):\n    return sg.convolve2d(x, x)\n", ["scipy.signal"]),
+    ("from scipy.ndimage import correlate as c\ndef f(x):\n    return c(x, x)\n", ["scipy.ndimage"]),
+    ("import numpy as np\ndef f(x):\n    return np.convolve(x, x)\n", ["numpy.convolve"]),
+    ("def f(x):\n    import torch.nn.functional as F\n    return F.conv2d(x, x)\n", ["torch"]),
+    ("import jax.numpy as jnp\ndef g(x):\n    return jnp.convolve(x, x)\ndef f(x):\n    return g(x)\n", ["jax"]),
+    ("%timeit 1\nimport numpy as np\ndef f(x):\n    return np.correlate(x, x)\n", ["numpy.correlate"]),
+    ("import numpy as np\nimport scipy.signal\ndef f(x):\n    return np.fft.rfft2(x)\n", []),
+    ("import numpy as np\ndef f(x):\n    return np.einsum('ij,ij->', x, x)\n", []),
+])
+def test_library_convolution_is_found_through_aliases_and_helpers(source, used):
+    assert library_convolutions(source, "f") == used
