@@ -215,9 +215,11 @@ def _size_hints(H, W, f, stride, pad, shape_of):
     rounded_up = (len(range(0, H + 2 * pad - f + stride, stride)), len(range(0, W + 2 * pad - f + stride, stride)))
     wrong = [(rounded_up, "output-size-rounding", "rounded up")]
     if stride > 1:
-        wrong.append(((_windows(H, f, 1, pad), _windows(W, f, 1, pad)), "ignores-stride", f"for stride 1, not {stride}"))
+        wrong.append(((_windows(H, f, 1, pad), _windows(W, f, 1, pad)), "ignores-stride",
+                      f"for stride 1, not {stride}"))
     if pad > 0:
-        wrong.append(((_windows(H, f, stride, 0), _windows(W, f, stride, 0)), "ignores-padding", f"for pad 0, not {pad}"))
+        wrong.append(((_windows(H, f, stride, 0), _windows(W, f, stride, 0)), "ignores-padding",
+                      f"for pad 0, not {pad}"))
     hints = [(shape_of(*hw), f"{HINTS[mid]} (the result has H_out={hw[0]}, W_out={hw[1]}, the sizes {why}; "
                              f"expected H_out={right[0]}, W_out={right[1]})")
              for hw, mid, why in wrong if hw != right]
@@ -518,7 +520,8 @@ def check_col2im(col2im, im2col):
         got = _call(col2im, label, tried, cols, x.shape, f, s, p)
         expected, mistakes = _target(f"col2im/{cid}")
         _compare(got, expected, mistakes, label=label, tried=tried, what="the result", axes=axes,
-                 shape_hints=_dx_shape_hints(x.shape, p, "the result", "x_shape is"), overlap=_stored("col2im", cid + "/counts"))
+                 shape_hints=_dx_shape_hints(x.shape, p, "the result", "x_shape is"),
+                 overlap=_stored("col2im", cid + "/counts"))
         _passed(f"{label}: {case['tried']}")
 
     case = _case("s2p1")
@@ -527,7 +530,8 @@ def check_col2im(col2im, im2col):
     tried = f"the adjoint identity <im2col(x), Y> == <x, col2im(Y)> on {case['tried']}"
     X = _as_array(_call(im2col, im_label, tried, x, f, s, p), im_label, tried, "X_col")
     if X.shape != cols.shape:
-        _fail(im_label, f"X_col has shape {X.shape}, expected {cols.shape}: fix im2col first (check_im2col)", tried)
+        _fail(im_label, f"X_col has shape {X.shape}, expected {cols.shape}: fix im2col first (check_im2col)",
+              tried)
     back = _as_array(_call(col2im, label, tried, cols, x.shape, f, s, p), label, tried, "the result")
     with np.errstate(all="ignore"):
         lhs, rhs = float(np.sum(X * cols)), float(np.sum(x * back))
@@ -554,8 +558,11 @@ _DW_FLIPPED = [[28, 24], [16, 12]]
 
 def _backward_parts(result, label, tried):
     if not isinstance(result, (tuple, list)) or len(result) != 3:
-        what = f"a {type(result).__name__}" + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
-        _fail(label, f"returned {what}: expected the tuple (dx, dw, db)", tried, hint="end with `return dx, dw, db`")
+        what = f"a {type(result).__name__}"
+        if isinstance(result, (tuple, list)):
+            what += f" of length {len(result)}"
+        _fail(label, f"returned {what}: expected the tuple (dx, dw, db)", tried,
+              hint="end with `return dx, dw, db`")
     return result
 
 

@@ -65,7 +65,8 @@ def plot_im2col(H=4, W=4, f=2, stride=1, pad=0):
                                        width_ratios=[Wp, len(starts)], layout="constrained")
     ax_x.imshow(np.where(inside, 1.0, 0.85), cmap="gray", vmin=0, vmax=1)
     for (r, c), value in np.ndenumerate(number):
-        ax_x.text(c, r, str(value), ha="center", va="center", fontsize=9, color="black" if inside[r, c] else "gray")
+        ax_x.text(c, r, str(value), ha="center", va="center", fontsize=9,
+                  color="black" if inside[r, c] else "gray")
     for q, (r, c) in enumerate(starts):
         inset = 0.08 + 0.06 * (q % 4)   # stagger the outlines so overlapping windows stay visible
         ax_x.add_patch(Rectangle((c - 0.5 + inset, r - 0.5 + inset), f - 2 * inset, f - 2 * inset,
@@ -171,7 +172,8 @@ def plot_speedups(timings, baseline, title=""):
     fig, ax = plt.subplots(figsize=(1.5 + 1.4 * len(names), 4), layout="constrained")
     bars = ax.bar(names, ms, color=_colours(len(names)))
     for bar, name in zip(bars, names):
-        ax.annotate(f"{timings[baseline] / timings[name]:.1f}x", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+        top = (bar.get_x() + bar.get_width() / 2, bar.get_height())
+        ax.annotate(f"{timings[baseline] / timings[name]:.1f}x", top,
                     textcoords="offset points", xytext=(0, 3), ha="center", fontsize=9)
     ax.set_yscale("log")
     ax.set_ylabel("time (ms, log scale)")
