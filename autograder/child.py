@@ -158,7 +158,7 @@ _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctype
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 1 << 18
-PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 
 def _check(result, what):
@@ -258,6 +258,11 @@ def enter_cage(setup):
         os.setgroups([])
         os.setgid(setup["uid"])
         os.setuid(setup["uid"])
+    # Die with the grader (set after the uid change, which clears it). The parent here is the
+    # grader's thread that started this child.
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    if os.getppid() != setup["parent"]:
+        os._exit(1)
     os.chdir(setup["scratch"])
     return isolation, note
 

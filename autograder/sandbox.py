@@ -369,7 +369,8 @@ class SandboxStudent:
             limits["NPROC"] += len(pids_of_uid(os.getuid()))
         expose = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
                                                         sys.exec_prefix, REPO / "helpers")})
-        return {"isolate": self.root, "uid": self.uid, "scratch": str(self._scratch),
+        return {"isolate": self.root, "uid": self.uid, "parent": os.getpid(),
+                "scratch": str(self._scratch),
                 "hide": self.hidden_paths, "expose": expose, "fresh_tmp": list(FRESH_TMP),
                 "tmp_bytes": TMP_BYTES, "scratch_bytes": SCRATCH_BYTES, "limits": limits,
                 "partial_note": self.isolation_note}

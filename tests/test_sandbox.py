@@ -351,3 +351,44 @@ def test_close_removes_scratch_and_frees_the_uid():
     student.close()
     assert not folder.exists()
     assert pids_of_uid(uid) == []
+
+
+def test_a_notebook_end_to_end(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.extract import load_submission
+    meta = {"nbgrader": {"solution": True, "grade": False, "locked": False,
+                         "grade_id": "zero_pad", "schema_version": 3}}
+    nb = new_notebook(cells=[
+        new_code_cell("import numpy as np\n%matplotlib inline"),
+        new_code_cell("def zero_pad(x, pad):\n"
+                      "    return np.pad(x, ((pad, pad), (pad, pad), (0, 0), (0, 0)))\n",
+                      metadata=meta),
+        new_code_cell("zero_pad(np.ones((2, 2, 1, 1)), 1)", metadata={"tags": ["demo"]})])
+    nbformat.write(nb, tmp_path / "a1_naive.ipynb")
+    sub = load_submission(tmp_path / "a1_naive.ipynb")
+    x = GRID[2].arrays()[0]
+    with SandboxStudent(sub.cells, call_timeout=10.0) as student:
+        assert student.load_report.errors == [] and student.has("zero_pad")
+        np.testing.assert_array_equal(student.call("zero_pad", x, 2), reference.zero_pad(x, 2))
+
+
+def test_the_child_dies_with_the_grader():
+    import subprocess
+    import sys
+    # The child is busy in the student's loop, so only the parent-death signal can stop it.
+    script = ("import os, threading, time\n"
+              "from autograder.sandbox import SandboxStudent\n"
+              "s = SandboxStudent(['def f():\\n    return 1', 'def spin():\\n    while True: pass'])\n"
+              "assert s.call('f') == 1\n"
+              "threading.Thread(target=s.call, args=('spin',), daemon=True).start()\n"
+              "time.sleep(0.5)\n"
+              "print(s._child.proc.pid, flush=True)\n"
+              "os._exit(0)\n")
+    pid = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             check=True, timeout=60).stdout)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}")
