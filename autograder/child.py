@@ -21,8 +21,10 @@ The conversation:
 
     parent: {"op": "init", "setup": {...}, "cells": [{"source", "grade_id", "index"}, ...]}
     child:  {"fatal": message}      the cage could not be built (no student code has run)
-       or:  {"cell": index} before each cell, then
-            {"ready": true, "isolation", "isolation_note", "errors": [...], "callables": [...]}
+       or:  {"caged": "full" | "partial", "note": why partial}   (before any student code), then
+            {"cell": index} before each cell, then
+            {"ready": true, "errors": [{"index", "grade_id", "type", "message", "traceback"}],
+             "callables": [names]}
     parent: {"op": "call", "seq", "name", "args": [spec], "kwargs": {k: spec}, "want_args", "arm"}
             with arm, first: child {"armed": seq}, parent {"op": "go"},
                              child {"called": seq}, parent {"op": "send"}
@@ -373,12 +375,12 @@ def main(argv):
     except BaseException as e:
         send_message(reply_fd, {"fatal": f"{type(e).__name__}: {e}"})
         os._exit(1)
+    send_message(reply_fd, {"caged": isolation, "note": note})
     sys.meta_path.insert(0, ImportBlocker())
     sys.argv = [""]
     namespace, errors = run_cells(init["cells"], reply_fd)
     callables = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("__"))
-    send_message(reply_fd, {"ready": True, "isolation": isolation, "isolation_note": note,
-                            "errors": errors, "callables": callables})
+    send_message(reply_fd, {"ready": True, "errors": errors, "callables": callables})
     serve(namespace, request_fd, reply_fd)
 
 

@@ -280,11 +280,27 @@ def _signal_words(returncode):
 
 
 class _Child:
-    """One running child: its process, pipe ends, output files, and what its cells defined."""
+    """One running child: its process, pipe ends, output files, and what its cells reported."""
 
     def __init__(self, proc, request_fd, reply_fd, out_paths):
-        self.proc, self.request_fd, self.reply_fd, self.out_paths = proc, request_fd, reply_fd, out_paths
+        self.proc, self.request_fd, self.reply_fd = proc, request_fd, reply_fd
+        self.out_paths = out_paths
+        self.isolation, self.isolation_note = "partial", ""
         self.callables = frozenset()
+        self.errors = []
+
+    def take_ready(self, ready):
+        """Read the child's (untrusted) `ready` message: callables and per-cell errors."""
+        def text(value, limit=wire.MESSAGE_CHARS):
+            return str(value)[:limit]
+        try:
+            self.callables = frozenset(text(n, 200) for n in ready.get("callables", ()))
+            self.errors = [CellError(int(e["index"]), e.get("grade_id") and text(e["grade_id"], 200),
+                                     text(e["type"], 100), text(e["message"]),
+                                     text(e.get("traceback", ""), config.OUTPUT_LIMIT_CHARS))
+                           for e in ready.get("errors", ())]
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise _Garbled(f"a malformed report of the cells ({type(e).__name__})") from None
 
     def offsets(self):
         return [os.path.getsize(p) for p in self.out_paths]
@@ -376,7 +392,7 @@ class SandboxStudent:
                 "partial_note": self.isolation_note}
 
     def _spawn(self, cells, deadline):
-        """Start a child and run `cells`; (child, ready header). _LoadStopped if a cell hangs."""
+        """Start a child and run `cells`; the _Child. _LoadStopped if a cell hangs or kills it."""
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         out_paths = [self._dir / "stdout.txt", self._dir / "stderr.txt"]
@@ -391,20 +407,25 @@ class SandboxStudent:
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         os.set_blocking(request_w, False)
         child = _Child(proc, request_w, reply_r, out_paths)
-        current = None
+        current, indexes = None, {c.index for c in cells}
         try:
             _send(request_w, wire.frames({"op": "init", "setup": self._setup(), "cells": [
                 {"source": c.source, "grade_id": c.grade_id, "index": c.index} for c in cells]}),
                 deadline)
+            header, _ = _recv(reply_r, deadline)
+            if "caged" not in header:   # the only messages sent before student code runs
+                raise SandboxError(f"the sandbox could not start: {header.get('fatal', header)}")
+            child.isolation = "full" if header["caged"] == "full" else "partial"
+            child.isolation_note = str(header.get("note", ""))
             while True:
                 header, _ = _recv(reply_r, deadline)
-                if "fatal" in header:
-                    raise SandboxError(f"the sandbox could not start: {header['fatal']}")
                 if "cell" in header:
+                    if header["cell"] not in indexes:
+                        raise _Garbled("a report of a cell that does not exist")
                     current = header["cell"]
                 elif header.get("ready"):
-                    child.callables = frozenset(header.get("callables", ()))
-                    return child, header
+                    child.take_ready(header)
+                    return child
         except (_Timeout, _Gone) as e:
             timed_out = isinstance(e, _Timeout)
             self._stop(child)
@@ -413,7 +434,8 @@ class SandboxStudent:
                                    f"({_signal_words(proc.returncode)}): "
                                    f"{_read_output(out_paths[1], 0)}") from None
             raise _LoadStopped(current, f"did not finish within {self.notebook_timeout:g} s"
-                               if timed_out else f"ended the process: it {_signal_words(proc.returncode)}") from None
+                               if timed_out else f"ended the process (which "
+                                                 f"{_signal_words(proc.returncode)})") from None
         except BaseException:
             self._stop(child)
             raise
@@ -426,29 +448,27 @@ class SandboxStudent:
         for _ in range(LOAD_ATTEMPTS):
             cells = [c for c in self.cells if c.index not in self._skip]
             try:
-                child, ready = self._spawn(cells, time.monotonic() + self.notebook_timeout)
+                child = self._spawn(cells, time.monotonic() + self.notebook_timeout)
                 break
             except _LoadStopped as e:
                 self._skip.add(e.index)
-                cell = next(c for c in self.cells if c.index == e.index)
+                cell = next((c for c in self.cells if c.index == e.index), Cell("", None, e.index))
                 stopped.append(CellError(e.index, cell.grade_id, "CellStopped",
                                          f"the cell {e.words}; it was skipped"))
         else:
-            child, ready = None, {}
+            child = None
         if self._report is None:
             self._report = LoadReport(
-                errors=sorted(stopped + [CellError(**{k: e[k] for k in (
-                    "index", "grade_id", "type", "message", "traceback")})
-                    for e in ready.get("errors", ())], key=lambda e: e.index),
+                errors=sorted(stopped + (child.errors if child else []), key=lambda e: e.index),
                 stdout=_read_output(child.out_paths[0], 0) if child else "",
                 stderr=_read_output(child.out_paths[1], 0) if child else "",
-                skipped=sorted(self._skip), functions=tuple(sorted(child.callables)) if child else (),
+                skipped=sorted(self._skip),
+                functions=tuple(sorted(child.callables)) if child else (),
                 seconds=time.monotonic() - start,
-                failed="" if child else f"the notebook's code never finished running "
-                                        f"({'; '.join(map(str, stopped))})")
-            if ready:
-                self.isolation = ready.get("isolation", "partial")
-                self.isolation_note = ready.get("isolation_note", "")
+                failed="" if child else "the notebook's code never finished running ("
+                                        + "; ".join(map(str, stopped)) + ")")
+            if child:
+                self.isolation, self.isolation_note = child.isolation, child.isolation_note
         self._child = child
 
     def _stop(self, child, gently=False):

@@ -238,6 +238,22 @@ def forge():
         still_works(student)
 
 
+def test_a_cell_forging_the_load_report_is_skipped():
+    forge = """
+import json, os, struct
+head = json.dumps({"ready": True, "errors": [{"index": "x"}], "callables": 5, "blobs": 0}).encode()
+for fd in range(3, 64):
+    try:
+        os.write(fd, struct.pack(">Q", len(head)) + head)
+    except OSError:
+        pass
+"""
+    with cage(Cell(forge, None, 7), Cell("def after():\n    return 7", None, 8)) as student:
+        assert student.load_report.skipped == [7]
+        assert student.call("after") == 7
+        still_works(student)
+
+
 # ------------------------------------------------------------------------------ killing the child
 def test_os_exit_inside_the_function_is_a_crash():
     with cage("import os\ndef quit_(x):\n    os._exit(3)") as student:
