@@ -1,7 +1,10 @@
 """The cage: a submission's code runs in a child process that the grader calls over pipes.
 
     with SandboxStudent(submission.cells, hidden_paths=default_hidden_paths(out_dir)) as student:
-        student.load_report                  -> LoadReport(errors, stdout, stderr, skipped, ...)
+        student.load_report                  -> LoadReport(errors=[CellError(index, grade_id, type,
+                                                message, traceback)], stdout, stderr, skipped=[cell
+                                                indexes left out after hanging], functions, seconds,
+                                                failed="" or why no call can be made)
         student.has("im2col")                -> bool
         student.call("im2col", x, 3, stride=2, pad=1)          -> value
         student.call_full("im2col", x, 3, _timeout=5.0)        -> CallResult(value, args_after,
@@ -40,6 +43,9 @@ root, every process of the sandbox's uid. As root the child also gets:
   interpreter) are replaced by a tmpfs exposing only the interpreter, the venv and helpers/;
 - its own unprivileged uid (SANDBOX_UID_BASE + a slot held by a lock file, unique among live
   sandboxes of every process), so it cannot signal the grader or another sandbox.
+
+The child gets SIGKILL when the grader thread that started it dies (start and use a sandbox from
+a thread that outlives it); a new sandbox on the same uid first kills that uid's leftovers.
 
 Not root, the limits still apply but nothing is hidden, the uid is the grader's own and a process
 that escapes the process group with setsid can outlive a timeout: `isolation` is "partial".
