@@ -22,3 +22,23 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 # A cell may run this long before its kernel is interrupted (nbgrader's default is 30 s).
 c.Execute.timeout = 120
+# Neither a numpy RuntimeWarning nor any other warning on a test cell's stderr may cost the cell
+# its points (nbgrader scores any stderr output as a failure); kernels inherit this environment.
+os.environ.setdefault("PYTHONWARNINGS", "ignore")
+
+# Feedback never shows hidden tests: empty the hidden cells' outputs (a traceback there can quote
+# a grader), then remove their hidden source with nbgrader's ClearHiddenTests.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.nbgrader_bridge.ClearHiddenTestOutputs",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Caged scoring (`python -m autograder nbgrader <assignment>`, docs/INSTRUCTORS.md) runs
+# `nbgrader autograde` with CONV_CAGED_RESULTS set: no student code runs in an nbgrader kernel;
+# the grade cells' outputs and scores come from the caged grader's results.json files.
+if os.environ.get("CONV_CAGED_RESULTS"):
+    from autograder.nbgrader_bridge import caged_autograde_preprocessors
+    c.Autograde.autograde_preprocessors = caged_autograde_preprocessors()
+    c.CagedVerdicts.results_dir = os.environ["CONV_CAGED_RESULTS"]
