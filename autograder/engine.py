@@ -36,12 +36,15 @@ from types import SimpleNamespace
 
 from autograder import report
 from autograder.assignments import ASSIGNMENTS
-from autograder.config import PINNED_THREADS
+from autograder.config import CALL_TIMEOUT_S, PINNED_THREADS
+from autograder.student import StudentTimeout
 
 # Wall clock for grading one submission, worker start to results (Gradescope's default limit).
 # The sandbox's own limits (config.CALL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S) stop a hang much earlier;
 # this one catches whatever they miss.
 SUBMISSION_TIMEOUT_S = 600.0
+# Timeouts of one student function after which it is not called again (see HangGuard).
+HANG_STRIKES = 1
 TERMINATE_GRACE_S = 3.0          # SIGTERM first (the sandboxes shut down), then SIGKILL
 POLL_S = 0.05
 UNRECOGNISED = "unrecognised"    # assignment folder of a notebook no assignment matched
@@ -173,33 +176,59 @@ def _current_test():
     return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
 
 
-class TimedStudent:
-    """A student (or reference) whose calls are timed into `timing` under `side`, and per test,
-    so the calls made by timing tests can be told apart afterwards. Everything else passes
-    through to the wrapped object."""
+class _Wrapper:
+    """A student whose calls (call, call_full, peak_memory_call) go through `_around`;
+    everything else passes through to the wrapped student."""
+    CALLS = ("call", "call_full", "peak_memory_call")
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, attr):
+        target = getattr(self._inner, attr)
+        if attr not in self.CALLS:
+            return target
+        return lambda name, *args, **kwargs: self._around(target, name, args, kwargs)
+
+
+class TimedStudent(_Wrapper):
+    """Calls timed into `timing` under "<side>_calls", and per pytest test in `per_test`, so
+    the time of timing tests can be told apart afterwards."""
 
     def __init__(self, inner, side, timing):
-        self._inner, self._side, self._timing = inner, side, timing
+        super().__init__(inner)
+        self._side, self._timing = side, timing
         self.per_test = {}
 
-    def _timed(self, method, name, args, kwargs):
+    def _around(self, target, name, args, kwargs):
         start = time.perf_counter()
         try:
-            return getattr(self._inner, method)(name, *args, **kwargs)
+            return target(name, *args, **kwargs)
         finally:
             seconds = time.perf_counter() - start
             self._timing.add(f"{self._side}_calls", seconds)
             test = _current_test()
             self.per_test[test] = self.per_test.get(test, 0.0) + seconds
 
-    def call(self, name, *args, **kwargs):
-        return self._timed("call", name, args, kwargs)
 
-    def call_full(self, name, *args, **kwargs):
-        return self._timed("call_full", name, args, kwargs)
+class HangGuard(_Wrapper):
+    """A function that timed out HANG_STRIKES times is not called again: later calls fail at
+    once with StudentTimeout, so one hanging function costs one call limit
+    (config.CALL_TIMEOUT_S), not one per test, and the other functions are still graded."""
 
-    def __getattr__(self, attr):
-        return getattr(self._inner, attr)
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.timeouts = {}
+
+    def _around(self, target, name, args, kwargs):
+        if self.timeouts.get(name, 0) >= HANG_STRIKES:
+            raise StudentTimeout(f"`{name}` was not called again: it already timed out "
+                                 f"(no return within {CALL_TIMEOUT_S:g} s) earlier in this grading")
+        try:
+            return target(name, *args, **kwargs)
+        except StudentTimeout:
+            self.timeouts[name] = self.timeouts.get(name, 0) + 1
+            raise
 
 
 def _timing_test_seconds(outcomes, wrapped):
@@ -220,9 +249,9 @@ def _load_lines(report):
     return lines
 
 
-def _info(notebook, student, assignment, isolation=None, timing=None):
+def _info(notebook, student, assignment, isolation=None, timing=None, timed_out=()):
     return {"student": student, "assignment": assignment, "notebook": str(notebook),
-            "isolation": isolation, "timing": timing or {}}
+            "isolation": isolation, "timed_out": sorted(timed_out), "timing": timing or {}}
 
 
 def grade_notebook(notebook, student, out, backend=None):
@@ -264,11 +293,15 @@ def grade_notebook(notebook, student, out, backend=None):
             note = student_box.isolation_note
             lines.append(f"Sandbox isolation: {isolation}" + (f" ({note})." if note else "."))
             lines += _load_lines(student_box.load_report)
-            wrapped = (TimedStudent(student_box, "student", timing),
+            guard = HangGuard(student_box)
+            wrapped = (TimedStudent(guard, "student", timing),
                        TimedStudent(reference_box, "reference", timing))
             with timing.phase("graders"):
                 outcomes = backend.run_graders(assignment, wrapped[0], reference_student=wrapped[1])
             timing.add("timing_tests", _timing_test_seconds(outcomes, wrapped))
+            if guard.timeouts:
+                lines.append(f"Timed out (no return within {CALL_TIMEOUT_S:g} s, then not called "
+                             f"again): {', '.join(sorted(guard.timeouts))}.")
             teardown = time.perf_counter()
         timing.add("teardown", time.perf_counter() - teardown)
     except Exception as e:  # the machinery failed: an error result, never a silent zero
@@ -277,7 +310,7 @@ def grade_notebook(notebook, student, out, backend=None):
             info=_info(notebook, student, assignment, isolation, timing.record()),
             lines=lines, execution_time=elapsed())
     tests = report.numbered_tests(outcomes, assignment)
-    info = _info(notebook, student, assignment, isolation, timing.record())
+    info = _info(notebook, student, assignment, isolation, timing.record(), guard.timeouts)
     broken = [o for o in outcomes if o.status == "error"]
     if broken:
         for o in broken:
@@ -401,6 +434,8 @@ def _note(results, kept=False):
         mistakes = report.misconceptions(results["tests"])
         note = f"{failed} check(s) failed" if failed else "all checks passed"
         note += f"; mistakes: {', '.join(mistakes)}" if mistakes else ""
+        hung = extra.get("timed_out")
+        note += f"; timed out: {', '.join(hung)}" if hung else ""
     return note + ("; kept from an earlier run (--force regrades)" if kept else "")
 
 

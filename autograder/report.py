@@ -20,6 +20,7 @@ import csv
 import html
 import io
 import json
+import math
 import os
 import re
 import tempfile
@@ -76,8 +77,8 @@ def gradescope_test(outcome, number):
     name = outcome.name if outcome.name.startswith(prefix) else f"{prefix} {outcome.name}"
     tags = [f"function:{outcome.function}", f"kind:{outcome.kind}"]
     tags += [t for t in outcome.tags if t not in tags]
-    return {"name": name, "number": number, "score": round(float(outcome.score), 4),
-            "max_score": round(float(outcome.max_score), 4), "output": scrub(outcome.output),
+    return {"name": name, "number": number, "score": float(outcome.score),
+            "max_score": float(outcome.max_score), "output": scrub(outcome.output),
             "visibility": outcome.visibility, "tags": tags}
 
 
@@ -109,14 +110,14 @@ def function_scores(tests):
         function = t["name"].split(":", 1)[0]
         got, top = scores.get(function, (0.0, 0.0))
         scores[function] = (got + t["score"], top + t["max_score"])
-    return scores
+    return {f: (round(got, 4), round(top, 4)) for f, (got, top) in scores.items()}
 
 
 def graded_results(tests, *, info, lines, execution_time):
     """results.json of a graded submission. `info`: student, assignment, notebook, isolation,
     timing (goes to extra_data); `lines`: what ran, for the top-level output."""
-    score = round(sum(t["score"] for t in tests), 4)
-    top = round(sum(t["max_score"] for t in tests), 4)
+    score = round(math.fsum(t["score"] for t in tests), 4)
+    top = round(math.fsum(t["max_score"] for t in tests), 4)
     per_function = ", ".join(f"{f} {_points(s)}/{_points(m)}"
                              for f, (s, m) in function_scores(tests).items())
     summary = [f"Score: {_points(score)} / {POINTS_PER_ASSIGNMENT} ({per_function})."]
@@ -144,8 +145,9 @@ def error_results(reason, *, info, lines=(), execution_time=0.0, tests=()):
             "tests": list(tests), "extra_data": {**info, "status": ERROR, "reason": reason}}
 
 
-def _points(value):
-    return f"{value:g}"
+def _points(value, digits=1):
+    """Points as people write them: 100, 37.5, 24.4 (`digits` decimals at most)."""
+    return f"{round(value, digits):g}"
 
 
 # --------------------------------------------------------------------------- files
@@ -173,7 +175,7 @@ def csv_row(results):
     """The grades.csv row of a results.json dict."""
     extra = results["extra_data"]
     return {"student": extra["student"], "assignment": extra["assignment"],
-            "score": _points(results["score"]), "max_score": _points(results["max_score"]),
+            "score": _points(results["score"], 2), "max_score": _points(results["max_score"], 2),
             "status": extra["status"], "reason": extra["reason"]}
 
 
@@ -232,7 +234,7 @@ def _function_section(function, tests):
     top = sum(t["max_score"] for t in tests)
     shown = [t for t in tests if t["visibility"] != "hidden"]
     hidden = [t for t in tests if t["visibility"] == "hidden"]
-    parts = [f"<section><h2>{_e(function)}: {_points(round(got, 4))} / {_points(round(top, 4))}</h2>"]
+    parts = [f"<section><h2>{_e(function)}: {_points(got)} / {_points(top)}</h2>"]
     for mistake in misconceptions(shown):
         parts.append(f'<div class="mistake">Diagnosed mistake: <strong>{_e(mistake)}</strong>; '
                      "the failed checks below explain it and give a hint.</div>")
