@@ -1,27 +1,75 @@
 """Hidden test cells call `run_hidden_tests(function, globals())` (nbgrader's in-kernel path).
 
-INTERIM: compares the function with the reference on the small cases and returns the hidden
-points or 0. The grader issue replaces the body with a run of the real hidden pytest graders
-against an InProcessStudent; the signature and return value (the points earned, which nbgrader
-records as the cell's partial credit) stay.
+It runs the hidden graders of `function` (autograder/graders, the same tests the CLI grader
+runs, without the public checks the visible cell already ran) against the kernel's own
+namespace, prints a short table (test, points, verdict, message) and returns the points
+earned, which nbgrader records as the cell's partial credit. A wrong answer never raises: it
+earns fewer points. The student's code runs in the kernel itself, so this path is for practice
+and nbgrader's own autograding; the caged CLI grader is the one to trust.
 """
-import numpy as np
+import inspect
 
-from autograder import reference
-from autograder.assignments import FUNCTION_TO_ASSIGNMENT, graded
-from autograder.cases import SMALL_CASES
+from autograder.assignments import FUNCTION_TO_ASSIGNMENT
+from autograder.runner import run_graders, score_summary
+from autograder.student import InProcessStudent
+
+MESSAGE_CHARS = 400
+
+
+def kernel_source(namespace):
+    """Every cell the kernel ran (IPython's `In`), else the source of its functions."""
+    cells = namespace.get("In")
+    if isinstance(cells, list) and any(isinstance(c, str) and c.strip() for c in cells):
+        return "\n\n".join(c for c in cells if isinstance(c, str))
+    parts = []
+    for value in list(namespace.values()):
+        if inspect.isfunction(value):
+            try:
+                parts.append(inspect.getsource(value))
+            except (OSError, TypeError):
+                continue
+    return "\n\n".join(parts)
+
+
+def _groups(outcomes):
+    """Outcomes grouped by test (the cases of a parametrized test together), in order."""
+    groups = {}
+    for o in outcomes:
+        groups.setdefault(o.nodeid.split("[", 1)[0] or o.name, []).append(o)
+    return list(groups.values())
+
+
+def _table(outcomes):
+    """One line per test (a parametrized test's cases summed), the first failure's message."""
+    rows = []
+    for group in _groups(outcomes):
+        name = group[0].name + (f" (+{len(group) - 1} more cases)" if len(group) > 1 else "")
+        passed = sum(o.status == "passed" for o in group)
+        verdict = ("ERROR" if any(o.status == "error" for o in group)
+                   else "pass" if passed == len(group) else "FAIL")
+        if len(group) > 1:
+            verdict += f" {passed}/{len(group)}"
+        points = f"{sum(o.score for o in group):5.2f} / {sum(o.max_score for o in group):5.2f}"
+        first = next((o for o in group if o.status != "passed"), None)
+        message = " ".join(first.output.split()) if first else ""
+        if len(message) > MESSAGE_CHARS:
+            message = message[:MESSAGE_CHARS] + " ..."
+        rows.append((name, points, verdict, message))
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'test'.ljust(width)}  {'points'.ljust(13)}  verdict"]
+    for name, points, verdict, message in rows:
+        lines.append(f"{name.ljust(width)}  {points}  {verdict}")
+        if message:
+            lines.append(f"    {message}")
+    return "\n".join(lines)
 
 
 def run_hidden_tests(function, namespace):
-    entry = next(g for g in graded(FUNCTION_TO_ASSIGNMENT[function]) if g.function == function)
-    fn = namespace.get(function)
-    if not callable(fn) or function not in ("conv_forward_naive", "conv_forward_partial",
-                                            "conv_forward_im2col", "conv_forward_fft"):
-        return entry.hidden_points if callable(fn) else 0
-    for case in SMALL_CASES:
-        x, w, b = case.arrays()
-        expected = reference.conv_forward_im2col(x, w, b, case.stride, case.pad)
-        got = fn(x, w, b, case.stride, case.pad)
-        if np.shape(got) != expected.shape or not np.allclose(got, expected):
-            raise AssertionError(f"{function} differs from the reference on {case.describe()}")
-    return entry.hidden_points
+    """Run `function`'s hidden graders on the kernel's namespace; print a table; return points."""
+    student = InProcessStudent(namespace, source=kernel_source(namespace), name="kernel")
+    outcomes = run_graders(FUNCTION_TO_ASSIGNMENT[function], student, functions=[function],
+                           include_public=False)
+    summary = score_summary(outcomes)
+    print(_table(outcomes))
+    print(f"{function}: {summary['score']:g} / {summary['max_score']:g} hidden points")
+    return summary["score"]

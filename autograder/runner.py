@@ -35,6 +35,7 @@ import pytest
 from autograder import assignments, config
 from autograder.grading import Failed
 from autograder.student import InProcessStudent, StudentError
+from autograder.timing import GraderError
 
 GRADERS = Path(__file__).resolve().parent / "graders"
 SESSION_KEY = pytest.StashKey()   # config.stash[SESSION_KEY] -> the _Session of this run
@@ -88,10 +89,22 @@ class _Item:
     error: str = ""
 
 
-def _label(value):
-    """How a test parameter appears in a test's name."""
-    describe = getattr(value, "describe", None)
-    return describe() if callable(describe) else str(value)
+class _Param:
+    """A test parameter as a test's name shows it: "{case}" is case.describe(), and fields
+    stay reachable ("{case.x_shape}")."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def __getattr__(self, name):
+        return getattr(self._value, name)
+
+    def __str__(self):
+        describe = getattr(self._value, "describe", None)
+        return describe() if callable(describe) else str(self._value)
+
+    def __format__(self, spec):
+        return format(str(self), spec)
 
 
 def _item_info(item):
@@ -102,8 +115,8 @@ def _item_info(item):
     kw = marker.kwargs
     params = getattr(getattr(item, "callspec", None), "params", {})
     try:
-        name = kw["name"].format(**{k: _label(v) for k, v in params.items()})
-    except (KeyError, IndexError, ValueError):
+        name = kw["name"].format(**{k: _Param(v) for k, v in params.items()})
+    except (KeyError, IndexError, ValueError, AttributeError):
         name = kw["name"]
     visibility = "visible" if kw.get("public") else kw["visibility"]
     return _Item(item.nodeid, kw["function"], kw["kind"], visibility, bool(kw.get("public")),
@@ -163,6 +176,8 @@ def _verdict(phase, excinfo):
     if phase == "call" and isinstance(e, AssertionError):
         return "failed", str(e) or "A check of this test failed.", None, ""
     detail = "".join(traceback.format_exception(excinfo.type, e, excinfo.tb))
+    if isinstance(e, GraderError):
+        return "error", f"{GRADER_ERROR} ({e})", None, detail
     if isinstance(e, pytest.skip.Exception):
         return "error", f"The grader skipped this test ({e.msg}). Please tell the course staff.", None, detail
     return "error", f"{GRADER_ERROR} ({type(e).__name__} during {phase})", None, detail

@@ -12,6 +12,11 @@ child processes and both times include the same round trip. The harness
 - checks every output against the reference's output for the same inputs (a fast wrong
   answer fails),
 - keeps the minimum of config.TIMING_REPEATS repeats of each,
+- counts CPU time where it can: on a loaded machine a wall clock penalizes the longer call (it
+  is preempted more often), so a plain answer 3x slower than the reference can look 15x
+  slower. An in-process student is timed by this process's CPU time around the call; a caged
+  student's CallResult may carry `cpu_seconds` (the child's CPU time of the call), else its
+  `seconds` (the wall clock of the round trip) are used,
 - stops early (and fails) once the student's best time is already far past the limit, so a
   loop-based answer does not cost the grading run all its repeats.
 
@@ -20,10 +25,12 @@ Thresholds are ratios `student / reference`, from autograder.config.
 import contextlib
 import ctypes
 import os
+import time
 from dataclasses import dataclass
 
 from autograder import config
 from autograder.grading import Failed
+from autograder.student import InProcessStudent
 
 # After this many timed repeats, stop if the student's best time exceeds EARLY_STOP_FACTOR times
 # the allowed time: a correct answer on a busy machine is never that far off twice in a row.
@@ -93,6 +100,17 @@ class Timing:
         return self.student / max(self.reference, 1e-9)
 
 
+def timed_call(obj, name, args):
+    """(CallResult, seconds) of one call, CPU time where available (see the module docstring)."""
+    start = time.process_time()
+    result = obj.call_full(name, *args)
+    cpu = time.process_time() - start
+    seconds = getattr(result, "cpu_seconds", None)
+    if seconds is None:
+        seconds = cpu if isinstance(obj, InProcessStudent) else result.seconds
+    return result, seconds
+
+
 def _ms(seconds):
     return f"{seconds * 1e3:.3g} ms"
 
@@ -114,20 +132,21 @@ def time_against_reference(student, reference_student, function, make_args, *, m
     def pair(seed_offset, student_first):
         args = make_args(seed_offset)
         order = (("student", student), ("reference", reference_student))
-        results = {}
+        results, seconds = {}, {}
         for who, obj in (order if student_first else order[::-1]):
-            results[who] = obj.call_full(function if who == "student" else reference_function, *args)
+            name = function if who == "student" else reference_function
+            results[who], seconds[who] = timed_call(obj, name, args)
         if check is not None:
             check(args, results["student"].value, results["reference"].value)
-        return results
+        return seconds
 
     with pinned_blas():
         for k in range(warmup):
             pair(1 + k, student_first=k % 2 == 0)
         for r in range(repeats):
-            results = pair(1 + warmup + r, student_first=r % 2 == 0)
+            seconds = pair(1 + warmup + r, student_first=r % 2 == 0)
             for who in best:
-                best[who] = min(best[who], results[who].seconds)
+                best[who] = min(best[who], seconds[who])
             runs = r + 1
             if runs >= EARLY_STOP_AFTER and runs < repeats and \
                     best["student"] > EARLY_STOP_FACTOR * max_ratio * best["reference"]:

@@ -15,9 +15,14 @@ import pytest
 
 from autograder import assignments, misconceptions, reference, runner
 from autograder.grading import VISIBILITIES, KINDS
-from autograder.graders import library_convolutions
+from autograder import config
+from autograder.graders import TIMING, check_speed, library_convolutions
 from autograder.student import InProcessStudent
 
+TIMING_LIMITS = {"conv_forward_partial": 1 / config.PARTIAL_MIN_SPEEDUP_VS_NAIVE,
+                 "conv_forward_im2col": config.IM2COL_MAX_RATIO, "col2im": config.IM2COL_MAX_RATIO,
+                 "conv_backward_im2col": config.IM2COL_MAX_RATIO,
+                 "conv_forward_fft": config.FFT_MAX_RATIO}
 ANSWERS = Path(__file__).resolve().parent / "student_answers"
 MISTAKES = sorted(p.stem for p in ANSWERS.glob("mistake_*.py"))
 CORRECT = ("correct_loops", "correct_vectorized")
@@ -125,11 +130,89 @@ def test_a_grader_failure_is_an_error_outcome_not_a_silent_zero():
 
 # --------------------------------------------------------------------------- right answers
 @pytest.mark.parametrize("name", CORRECT)
-@pytest.mark.parametrize("assignment", ["a1_naive"])
+@pytest.mark.parametrize("assignment", list(assignments.ASSIGNMENTS))
 def test_correct_alternatives_get_full_marks(name, assignment):
     outcomes = graded(name, assignment)
     assert failures(outcomes) == []
     assert runner.score_summary(outcomes)["score"] == 100
+
+
+def _timed_functions(assignment):
+    return tuple(f for f in TIMING if assignments.FUNCTION_TO_ASSIGNMENT[f] == assignment)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["slow_loops", "memo_by_content"])
+@pytest.mark.parametrize("assignment", sorted({assignments.FUNCTION_TO_ASSIGNMENT[f] for f in TIMING}))
+def test_slow_and_memoizing_answers_fail_timing_and_keep_every_other_point(name, assignment):
+    outcomes = graded(name, assignment, _timed_functions(assignment))
+    timing = [o for o in outcomes if o.kind == "timing"]
+    assert len(timing) == len(_timed_functions(assignment))
+    assert all(o.status == "failed" and o.score == 0 for o in timing)
+    assert all("took" in o.output and "faster" in o.output or "time of" in o.output for o in timing)
+    assert failures([o for o in outcomes if o.kind != "timing"]) == []
+
+
+def test_a_fast_wrong_answer_fails_timing():
+    outcomes = graded("mistake_missing_bias", "a3_im2col", ("conv_forward_im2col",))
+    timing = [o for o in outcomes if o.kind == "timing"]
+    assert [o.status for o in timing] == ["failed"]
+    assert "timed run" in timing[0].output and "must also be right" in timing[0].output
+
+
+def test_memory_is_measured_and_a_student_without_the_probe_is_an_error():
+    ok = [o for o in graded("correct_vectorized", "a3_im2col") if o.kind == "memory"]
+    assert [o.status for o in ok] == ["passed"]
+
+    class NoProbe:
+        source = ""
+
+        def __init__(self):
+            self._inner = student_of("correct_vectorized")
+            self.has, self.call, self.call_full = self._inner.has, self._inner.call, self._inner.call_full
+
+    outcomes = runner.run_graders("a3_im2col", NoProbe(), functions=["conv_forward_im2col"])
+    memory = [o for o in outcomes if o.kind == "memory"]
+    assert [o.status for o in memory] == ["error"] and memory[0].score == 0
+    assert "peak_memory_call" in memory[0].output
+
+
+def test_a_memory_hungry_answer_fails_the_memory_test():
+    def conv_forward_im2col(x, w, b, stride=1, pad=0):
+        X_col = reference.im2col(x, w.shape[1], stride, pad)
+        K = w.shape[0]
+        wasteful = [X_col.copy() for _ in range(5)]        # five extra copies of X_col held at once
+        out = (w.reshape(K, -1) @ wasteful[-1]).reshape(K, *reference_sizes(x, w, stride, pad))
+        return out.transpose(1, 2, 0, 3) + b[:, None]
+
+    def reference_sizes(x, w, stride, pad):
+        f = w.shape[1]
+        return ((x.shape[0] + 2 * pad - f) // stride + 1, (x.shape[1] + 2 * pad - f) // stride + 1,
+                x.shape[3])
+
+    outcomes = runner.run_graders("a3_im2col", InProcessStudent({"conv_forward_im2col": conv_forward_im2col}),
+                                  functions=["conv_forward_im2col"], include_public=False)
+    memory = [o for o in outcomes if o.kind == "memory"]
+    assert [o.status for o in memory] == ["failed"]
+    assert "X_col" in memory[0].output and "at most 4x" in memory[0].output
+    assert all(o.status == "passed" for o in outcomes if o.kind != "memory")
+
+
+@pytest.mark.slow
+def test_correct_answers_pass_timing_while_another_process_loads_the_cpu():
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        for _ in range(3):
+            for name in CORRECT:
+                student = student_of(name)
+                for function in TIMING:
+                    check_speed(student, runner.default_reference_student(), function,
+                                max_ratio=TIMING_LIMITS[function],
+                                reference_function="conv_forward_naive"
+                                if function == "conv_forward_partial" else None)
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 # --------------------------------------------------------------------------- known mistakes

@@ -16,8 +16,10 @@ import re
 import numpy as np
 
 from autograder import misconceptions, reference
+from autograder.cases import ALEXNET_CONV1, Case
 from autograder.grading import Failed
 from autograder.student import MissingFunction, StudentException
+from autograder.timing import check_time_ratio, peak_memory
 
 FORWARD = misconceptions.FORWARD
 BACKWARD = misconceptions.BACKWARD
@@ -376,3 +378,74 @@ def channel_mismatch(function):
     if function in BACKWARD:
         return (np.ones((3, 3, 2, 2)), x, w, 1, 0), text
     raise ValueError(f"no channel mismatch defined for {function!r}")
+
+
+# --------------------------------------------------------------------------- speed and memory
+# The timed cases (COURSE_SPEC §4). Each is sized so that an answer looping over single
+# elements lands >= 5x past its threshold while plain vectorized answers (np.add.at or a loop
+# over windows in col2im, a loop over the f*f offsets in im2col, an FFT looping over filters)
+# stay well inside it, and one grading of an assignment stays within a few seconds. Measured
+# in CPU time with one BLAS thread and another process busy (student / reference):
+#   partial   plain 0.01-0.014, seven loops 1.1   (limit 0.2)
+#   im2col    plain 0.9-1.1,    element loops 111 (limit 10)
+#   col2im    plain 1.4-3.1,    element loops 75  (limit 10)
+#   backward  plain 1.2-2.1,    element loops 76  (limit 10)
+#   FFT       plain 1.8-3.1,    direct loops 148  (limit 10)
+TIMING = {
+    # f*f*C = 2592 >= 400; only 32 windows (H_out*W_out*K*M), so the seven loops take ~0.1 s
+    "conv_forward_partial": Case("partial timing", 12, 12, 32, 1, 2, 9, 1, 0, seed=41),
+    "conv_forward_im2col": Case("im2col timing", 20, 20, 4, 4, 8, 7, 1, 3, seed=42),
+    # 7x7 windows overlapping 49-fold: col2im's scatter dominates the backward pass
+    "col2im": Case("col2im timing", 16, 16, 4, 4, 2, 7, 1, 3, seed=43),
+    "conv_backward_im2col": Case("backward timing", 16, 16, 4, 4, 2, 7, 1, 3, seed=43),
+    "conv_forward_fft": Case("FFT timing", 32, 32, 3, 4, 8, 9, 1, 4, seed=44),
+}
+# conv_forward_im2col's peak memory is measured where X_col is tens of MB (AlexNet conv1, M=2).
+MEMORY_CASE = ALEXNET_CONV1.with_(M=2)
+
+SPEED_HINTS = {
+    "conv_forward_partial": "Replace the three innermost loops (u, v, c) with one vectorized "
+                            "product of the window and the filter, e.g. np.sum(window * w[k]).",
+    "conv_forward_im2col": "Build X_col without looping over output positions or window "
+                           "elements (loop over the f*f offsets and copy whole strided blocks, or "
+                           "use a strided view), then do one matrix product.",
+    "col2im": "Accumulate one window offset (u, v) at a time into a strided slice of the padded "
+              "result (or use np.add.at), instead of looping over single elements.",
+    "conv_backward_im2col": "Use two matrix products (dout_mat @ X_col.T and w_row.T @ dout_mat) "
+                            "and a vectorized im2col and col2im.",
+    "conv_forward_fft": "Transform the padded input and the filters once, batched over channels "
+                        "and samples (np.fft.rfft2 with axes=(0, 1)), multiply in the frequency "
+                        "domain and sum over channels with one einsum or matmul.",
+}
+
+
+def check_speed(student, reference_student, function, max_ratio, reference_function=None,
+                reference_label="the reference"):
+    """Best-of-repeats time of student.`function` <= max_ratio * the reference's, on TIMING[function],
+    with fresh inputs every repeat and every output checked."""
+    case = TIMING[function]
+
+    def check(args, got, expected):
+        problem = mismatch(expected, got, RESULT_NAMES[function])
+        if problem:
+            raise Failed(f"On {where(function, case)} (a timed run with new random inputs): "
+                         f"{problem}. A fast answer must also be right.")
+
+    check_time_ratio(student, reference_student, function,
+                     lambda k: inputs(function, case, seed_offset=k), where(function, case),
+                     max_ratio=max_ratio, reference_function=reference_function,
+                     reference_label=reference_label, check=check, hint=SPEED_HINTS[function])
+
+
+def check_memory(student, function, factor):
+    """Peak extra memory of one call <= factor * the bytes of its X_col, on MEMORY_CASE."""
+    case = MEMORY_CASE
+    args = inputs(function, case)
+    result, peak = peak_memory(student, function, args)
+    check_value(function, args, result.value, where(function, case))
+    x_col = case.col_shape[0] * case.col_shape[1] * args[0].itemsize
+    if peak > factor * x_col:
+        raise Failed(f"On {where(function, case)}: the call needed {peak / 2**20:.1f} MiB of extra "
+                     f"memory at its peak, {peak / x_col:.1f}x the {x_col / 2**20:.1f} MiB of its "
+                     f"X_col; at most {factor:g}x is allowed. Avoid intermediate arrays bigger "
+                     "than X_col (e.g. a broadcast product of all windows with all filters).")

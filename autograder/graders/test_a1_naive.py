@@ -48,7 +48,7 @@ def test_zero_pad_public(student):
     run_public_check(student, "check_zero_pad", "zero_pad")
 
 
-@grades("zero_pad", "correctness", "pads {case}", weight=6)
+@grades("zero_pad", "correctness", "pads x of shape {case.x_shape} by {case.pad}", weight=6)
 @pytest.mark.parametrize("case", PAD_CASES, ids=case_id)
 def test_zero_pad(student, case):
     check_matches(student, "zero_pad", case)

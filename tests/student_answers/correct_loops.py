@@ -100,10 +100,14 @@ def conv_backward_naive(dout, x, w, stride=1, pad=0):
 def col2im(X_col, x_shape, f, stride=1, pad=0):
     H, W, C, M = x_shape
     H_out, W_out = conv_output_size(H, f, stride, pad), conv_output_size(W, f, stride, pad)
-    u, v, c, i, j, n = np.meshgrid(np.arange(f), np.arange(f), np.arange(C), np.arange(H_out),
-                                   np.arange(W_out), np.arange(M), indexing="ij")
+    # the padded-input pixel (row, col, channel) each entry of X_col came from, as in CS231n's
+    # col2im_indices; the sample axis rides along as a block
+    u, v, c = np.unravel_index(np.arange(f * f * C), (f, f, C))
+    i, j = np.unravel_index(np.arange(H_out * W_out), (H_out, W_out))
+    rows = u[:, None] + stride * i[None, :]
+    cols = v[:, None] + stride * j[None, :]
     xp = np.zeros((H + 2 * pad, W + 2 * pad, C, M), dtype=X_col.dtype)
-    np.add.at(xp, (i * stride + u, j * stride + v, c, n), X_col.reshape(u.shape))
+    np.add.at(xp, (rows, cols, c[:, None]), X_col.reshape(f * f * C, H_out * W_out, M))
     return xp[pad:pad + H, pad:pad + W]
 
 
