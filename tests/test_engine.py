@@ -14,10 +14,12 @@ import textwrap
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder import engine, report
 from autograder.assignments import ASSIGNMENTS
+from autograder.student import StudentTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -556,3 +558,122 @@ def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         report.write_atomic(target, "new")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+# ---- a hanging function costs one call limit ---------------------------------------------------
+def test_a_function_that_timed_out_is_not_called_again():
+    calls = []
+
+    class Hangs:
+        def call(self, name, *args):
+            calls.append(name)
+            if name == "slow":
+                raise StudentTimeout("`slow` did not return within 20 s")
+            return 1
+
+    guard = engine.HangGuard(Hangs())
+    for _ in range(engine.HANG_STRIKES):
+        with pytest.raises(StudentTimeout, match="did not return"):
+            guard.call("slow")
+    with pytest.raises(StudentTimeout, match="not called again: it already timed out"):
+        guard.call("slow")
+    assert guard.call("fast") == 1
+    assert calls == ["slow"] * engine.HANG_STRIKES + ["fast"]
+    assert guard.timeouts == {"slow": engine.HANG_STRIKES}
+
+
+# ---- the example submissions ------------------------------------------------------------------
+# What each example student's answers are meant to show, function by function: "ok" (equals the
+# reference), "hang", or the misconception id autograder.misconceptions diagnoses.
+EXAMPLE_INTENT = {
+    "alice": {f: "ok" for fs in FUNCTIONS.values() for f in fs},
+    "bob": {"conv_output_size": "output-size-rounding", "zero_pad": "ok",
+            "conv_forward_naive": "true-convolution", "conv_single_step": "ok",
+            "conv_forward_partial": "missing-bias", "im2col": "im2col-row-order",
+            "conv_forward_im2col": "ok", "conv_backward_naive": "dx-keeps-padding",
+            "col2im": "col2im-overwrites-overlap",
+            "conv_backward_im2col": "col2im-overwrites-overlap",
+            "conv_forward_fft": "true-convolution"},
+    "carol": {"conv_output_size": "ok", "zero_pad": "ok", "conv_forward_naive": "hang",
+              "conv_single_step": "ok", "conv_forward_partial": "hang", "im2col": "ok",
+              "conv_forward_im2col": "hang", "conv_backward_naive": "hang", "col2im": "ok",
+              "conv_backward_im2col": "ok", "conv_forward_fft": "hang"},
+}
+ANSWERS = ROOT / "tools" / "example_answers"
+
+
+def _example_call(function):
+    """Arguments for `function`: a case with stride 2, pad 1, H != W (windows overlap)."""
+    from autograder.cases import GRID
+    case = GRID[1]
+    x, w, b = case.arrays()
+    rng = np.random.default_rng(7)
+    return {"conv_output_size": (8, 3, 2, 0),        # (8 - 3) / 2 does not divide: rounding shows
+            "zero_pad": (x, case.pad),
+            "conv_single_step": (x[:3, :3, :, 0], w[0], b[0]),
+            "im2col": (x, case.f, case.stride, case.pad),
+            "col2im": (rng.standard_normal(case.col_shape), x.shape, case.f, case.stride, case.pad),
+            }.get(function, (case.dout(), x, w, case.stride, case.pad) if "backward" in function
+                  else (x, w, b, case.stride, case.pad))
+
+
+@pytest.mark.parametrize("student", sorted(EXAMPLE_INTENT))
+def test_example_answers_do_what_they_are_meant_to(student):
+    from autograder import misconceptions, reference
+    for assignment, functions in FUNCTIONS.items():
+        namespace = {"np": np, "im2col": reference.im2col}      # a4's given im2col
+        exec(compile((ANSWERS / student / f"{assignment}.py").read_text(), assignment, "exec"),
+             namespace)
+        for function in sorted(functions):
+            intent = EXAMPLE_INTENT[student][function]
+            if intent == "hang":
+                continue              # graded (and stopped) in the slow tests below
+            args = _example_call(function)
+            got = namespace[function](*args)
+            if intent == "ok":
+                want = getattr(reference, function)(*args)
+                for g, e in zip(got if isinstance(got, tuple) else (got,),
+                                want if isinstance(want, tuple) else (want,)):
+                    assert np.shape(g) == np.shape(e) and np.allclose(g, e), (student, function)
+            else:
+                assert misconceptions.diagnose(function, args, {}, got) == intent, (student, function)
+
+
+def test_answer_code_places_helpers_and_new_imports(tmp_path):
+    from tools.make_examples import answer_code
+    path = tmp_path / "answers.py"
+    path.write_text(textwrap.dedent('''
+        """module docstring"""
+        import math
+        import numpy as np
+
+
+        def _half(n):
+            return n // 2
+
+
+        def zero_pad(x, pad):
+            """docstring, left out"""
+            # a comment kept with the body
+            return np.pad(x, _half(2 * pad))
+
+
+        def conv_output_size(n, f, stride=1, pad=0):
+            return math.floor((n + 2 * pad - f) / stride) + 1
+        '''))
+    parts = answer_code(path, ["conv_output_size", "zero_pad"], {"import numpy as np"})
+    assert parts["zero_pad"] == ("import math\n\n\ndef _half(n):\n    return n // 2",
+                                 "# a comment kept with the body\nreturn np.pad(x, _half(2 * pad))")
+    assert parts["conv_output_size"] == ("", "return math.floor((n + 2 * pad - f) / stride) + 1")
+    with pytest.raises(ValueError, match="no function im2col"):
+        answer_code(path, ["im2col"])
+
+
+def test_examples_are_in_sync_with_the_release_notebooks():
+    from tools.make_examples import build
+    built, missing = build()
+    assert missing == [], f"release notebooks missing: {missing}"
+    stale = [str(p.relative_to(ROOT)) for p, text in built.items()
+             if not p.exists() or p.read_text() != text]
+    assert stale == [], "run `python -m tools.make_examples`: out of date " + ", ".join(stale)
+    assert len(built) == len(EXAMPLE_INTENT) * len(FUNCTIONS)
