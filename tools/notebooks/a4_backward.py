@@ -96,8 +96,9 @@ $$
 $$
 
 `numerical_gradient` does this for every entry of an array, and `rel_error` compares the
-result with your analytic gradient. In float64 a correct gradient gives a relative error around
-$10^{-8}$ or smaller; a wrong one typically gives something near 1. The case below uses stride 2,
+result with your analytic gradient. In float64 a correct gradient gives a relative error of
+about $10^{-7}$ or smaller (the finite difference itself is only that accurate); a wrong one
+typically gives something near 1. The case below uses stride 2,
 pad 1 and an input with `H ≠ W`, because gradients that ignore the stride or the padding look
 fine at stride 1 and pad 0.
 '''),

@@ -228,8 +228,8 @@ moves with the image size, the number of channels and filters, and even with the
 Why, then, do most networks not use FFTs? Because most of their filters are 3 × 3 or 1 × 1,
 where the FFT has nothing to gain; because strides waste the FFT's work on positions that are
 thrown away; and because every filter must be stored as a full $H_p \times W_q$ complex spectrum
-instead of $f \times f$ numbers. Libraries such as cuDNN do include FFT-based algorithms and
-choose them for the layers where they pay off: large filters at stride 1.
+instead of $f \times f$ numbers. Libraries such as cuDNN do include FFT-based algorithms, for
+the layers where they pay off: large filters at stride 1.
 
 ## Looking back
 
