@@ -119,14 +119,16 @@ def test_broken_python_still_leaves_a_result(a1_zip, tmp_path):
 
 
 def _examples(assignment):
-    return sorted(EXAMPLES.glob(f"*/{assignment}/{assignment}.ipynb"))
+    """alice's and bob's examples (carol's hang on purpose and take minutes to grade)."""
+    return sorted(p for p in EXAMPLES.glob(f"*/{assignment}/{assignment}.ipynb")
+                  if p.parent.parent.name in ("alice", "bob"))
 
 
 @pytest.mark.slow
 def test_examples_graded_as_the_cli_grades_them(a1_zip, tmp_path):
-    """Every a1 example through run_autograder; the scores and verdicts are the CLI's."""
+    """a1 examples through run_autograder; the scores and verdicts are the CLI's."""
     examples = _examples("a1_naive")
-    assert examples, "examples/submissions holds no a1_naive submission"
+    assert len(examples) == 2, examples
     cli = tmp_path / "cli"
     done = subprocess.run([sys.executable, "-m", "autograder", "grade",
                            *(str(p.parent) for p in examples), "--out", str(cli)],
