@@ -517,9 +517,13 @@ def diagnose(function, args, kwargs, student_value):
     ref = expected(function, args, kwargs)
     if values_match(student_value, ref):
         return None
-    candidates = [(m.id, variants(m.id, function, args, kwargs)) for m in TABLE if function in m.variants]
-    for same in (values_match, _same_shape):
-        for mid, values in candidates:
-            if any(_componentwise(student_value, ref, v, same) for v in values):
-                return mid
+    built = []
+    for m in TABLE:                      # variants are built only until one equals the value
+        if function in m.variants:
+            built.append((m.id, variants(m.id, function, args, kwargs)))
+            if any(_componentwise(student_value, ref, v, values_match) for v in built[-1][1]):
+                return m.id
+    for mid, values in built:
+        if any(_componentwise(student_value, ref, v, _same_shape) for v in values):
+            return mid
     return None

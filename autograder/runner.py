@@ -26,6 +26,7 @@ assignment totals exactly 100.
 import contextlib
 import io
 import math
+import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,7 +186,7 @@ def _verdict(phase, excinfo):
 
 def _run_pytest(path, session):
     args = [str(path), "-q", "-p", "no:cacheprovider", "-p", "no:faulthandler", "--assert=plain",
-            "--capture=sys", "-o", "addopts=", "--rootdir", str(GRADERS), "--no-header",
+            "--capture=sys", "--tb=no", "-c", os.devnull, "--rootdir", str(GRADERS), "--no-header",
             "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):

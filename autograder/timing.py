@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from autograder import config
 from autograder.grading import Failed
-from autograder.student import InProcessStudent
+from autograder.student import InProcessStudent, StudentError
 
 # After this many timed repeats, stop if the student's best time exceeds EARLY_STOP_FACTOR times
 # the allowed time: a correct answer on a busy machine is never that far off twice in a row.
@@ -134,8 +134,13 @@ def time_against_reference(student, reference_student, function, make_args, *, m
         order = (("student", student), ("reference", reference_student))
         results, seconds = {}, {}
         for who, obj in (order if student_first else order[::-1]):
-            name = function if who == "student" else reference_function
-            results[who], seconds[who] = timed_call(obj, name, args)
+            if who == "student":
+                results[who], seconds[who] = timed_call(obj, function, args)
+                continue
+            try:
+                results[who], seconds[who] = timed_call(obj, reference_function, args)
+            except StudentError as e:   # the reference's process failed: not the student's fault
+                raise GraderError(f"the reference `{reference_function}` could not run: {e}") from e
         if check is not None:
             check(args, results["student"].value, results["reference"].value)
         return seconds

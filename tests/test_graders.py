@@ -17,6 +17,7 @@ from autograder import assignments, misconceptions, reference, runner
 from autograder.grading import VISIBILITIES, KINDS
 from autograder import config
 from autograder.graders import TIMING, check_speed, library_convolutions
+from autograder.incell import kernel_source, run_hidden_tests
 from autograder.student import InProcessStudent
 
 TIMING_LIMITS = {"conv_forward_partial": 1 / config.PARTIAL_MIN_SPEEDUP_VS_NAIVE,
@@ -253,3 +254,47 @@ def test_every_misconception_has_an_answer_module():
 ])
 def test_library_convolution_is_found_through_aliases_and_helpers(source, used):
     assert library_convolutions(source, "f") == used
+
+
+# --------------------------------------------------------------------------- quiet runs, the kernel path
+def test_grading_prints_nothing_even_when_the_student_prints(capfd):
+    def zero_pad(x, pad):
+        print("debugging output from the student")
+        return np.pad(x, ((pad, pad), (pad, pad), (0, 0), (0, 0)))
+    outcomes = runner.run_graders("a1_naive", InProcessStudent({"zero_pad": zero_pad}),
+                                  functions=["zero_pad"])
+    assert all(o.status == "passed" for o in outcomes)
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_in_kernel_hidden_tests_return_partial_credit_and_print_a_table_without_grader_source(capsys):
+    kernel = dict(vars(answers("correct_loops")))
+    assert run_hidden_tests("zero_pad", kernel) == 10
+    kernel["zero_pad"] = answers("mistake_pads_every_axis").zero_pad
+    points = run_hidden_tests("zero_pad", kernel)
+    assert 0 < points < 10        # it still does not modify x
+    table = capsys.readouterr().out
+    assert "FAIL" in table and misconceptions.get("pads-every-axis").hint in table
+    assert "zero_pad: does not modify x" in table and "check_matches" not in table
+    assert not any(word in table for word in ("Traceback", "def test_", "assert "))
+
+
+def test_in_kernel_source_comes_from_the_input_history():
+    library = answers("mistake_library_convolution")
+    kernel = {"In": ["", Path(library.__file__).read_text()],
+              "conv_single_step": library.conv_single_step}
+    assert "from numpy import correlate as corr" in kernel_source(kernel)
+    assert run_hidden_tests("conv_single_step", kernel) < 20
+    assert "def conv_output_size" in kernel_source(dict(vars(answers("correct_loops"))))
+
+
+def test_a_failing_reference_is_a_grader_error_not_the_student_s_fault():
+    broken_reference = InProcessStudent({})          # defines nothing: MissingFunction
+    outcomes = runner.run_graders("a3_im2col", student_of("correct_vectorized"),
+                                  reference_student=broken_reference,
+                                  functions=["conv_forward_im2col"], include_public=False)
+    timing = [o for o in outcomes if o.kind == "timing"]
+    assert [o.status for o in timing] == ["error"]
+    assert "could not run" in timing[0].output
+    assert all(o.status == "passed" for o in outcomes if o.kind != "timing")

@@ -109,12 +109,18 @@ def diagnosis_text(misconception_id):
     return f" This looks like a known mistake: {m.description}. Hint: {m.hint}."
 
 
+# Mistakes are diagnosed on calls up to this many input numbers (every small case); on large
+# cases (AlexNet) building every mistaken variant would cost seconds and say nothing new.
+DIAGNOSE_MAX_INPUT = 200_000
+
+
 def check_value(function, args, got, case_text):
     """Raise Failed (with a diagnosed mistake when one explains it) unless `got` is right."""
     problem = mismatch(misconceptions.expected(function, args, {}), got, RESULT_NAMES[function])
     if problem is None:
         return
-    mistake = misconceptions.diagnose(function, args, {}, got)
+    size = sum(np.size(a) for a in args if isinstance(a, np.ndarray))
+    mistake = misconceptions.diagnose(function, args, {}, got) if size <= DIAGNOSE_MAX_INPUT else None
     raise Failed(f"On {case_text}: {problem}." + (diagnosis_text(mistake) if mistake else ""),
                  misconception=mistake)
 
