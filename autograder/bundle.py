@@ -1,6 +1,8 @@
 """The student bundle: the one archive a course hands to its students.
 
-    python -m autograder bundle --out DIR      ->  DIR/conv-course-student.zip
+    python -m autograder bundle --out DIR                        ->  DIR/conv-course-student.zip
+    python -m autograder bundle --out DIR --assignments a2_partial
+                                                  ->  DIR/conv-course-student-a2_partial.zip
 
 The archive's single top folder `conv-course/` holds exactly what a student needs:
 
@@ -14,7 +16,12 @@ The archive's single top folder `conv-course/` holds exactly what a student need
 Nothing else: no solutions/, no autograder/ (graders, reference), no tools/. Before anything is
 written, every shipped file is scanned and the build refuses (BundleLeak, naming the file and
 what leaked) if it holds a solution or hidden-test marker, an import of the grader, or the body
-of any function from the reference implementations or from the solution notebooks' answer cells.
+of a function from the reference implementations or from the bundled assignments' answer cells.
+
+Later notebooks give earlier assignments' functions as locked code, so the whole course in one
+archive gives away a1's answers in a2's notebook, and is refused. A course that releases one
+assignment at a time bundles only it (`--assignments a2_partial`): the earlier answers it gives
+are past their due date, and only the bundled assignments' answers count as secret.
 """
 import argparse
 import ast
@@ -23,7 +30,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from autograder.assignments import ASSIGNMENTS
+from autograder.assignments import ASSIGNMENTS, graded
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE_NAME = "conv-course-student.zip"
@@ -56,7 +63,7 @@ helpers = ["data/*.npz"]
 STUDENT_README = """\
 # How a convolutional layer is implemented: student notebooks
 
-Five notebooks, one per assignment, each building on the last:
+The course's notebooks, one per assignment, each building on the last; this archive holds:
 
 {table}
 
@@ -82,7 +89,7 @@ or with conda:
 
     jupyter lab notebooks/
 
-JupyterLab opens in your browser; open `notebooks/a1_naive/a1_naive.ipynb` first. Run the
+JupyterLab opens in your browser; open `notebooks/{first}/{first}.ipynb` first. Run the
 cells from the top (Run > Run All Cells after a restart is the honest test), fill in every
 answer cell, save, and hand in the `.ipynb` file the way your course says (Gradescope upload,
 or the Assignments tab of JupyterHub).
@@ -131,18 +138,23 @@ def _parse(source):
         return None
 
 
-def secret_bodies(root=ROOT):
-    """Function bodies students must never receive: the reference and the solutions' answers.
+def secret_bodies(root=ROOT, assignments=tuple(ASSIGNMENTS)):
+    """Function bodies students of `assignments` must not receive: the reference (except the
+    contract functions of other assignments) and the bundled assignments' solution answers.
 
     Returns {ast dump of body: "where it comes from"}.
     """
     root = Path(root)
+    released = {g.function for a in ASSIGNMENTS if a not in assignments for g in graded(a)}
     secrets = {}
     reference = root / "autograder" / "reference.py"
     if reference.exists():
         for body, name in _function_bodies(ast.parse(reference.read_text())).items():
-            secrets[body] = f"autograder/reference.py:{name}"
-    for nb in sorted((root / "solutions").glob("*/*.ipynb")):
+            if name not in released:
+                secrets[body] = f"autograder/reference.py:{name}"
+    for nb in sorted(root / "solutions" / a / f"{a}.ipynb" for a in assignments):
+        if not nb.exists():
+            continue
         for src in _notebook_code(nb.read_text(encoding="utf-8")):
             if "### BEGIN SOLUTION" in src:
                 tree = _parse(src.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""))
@@ -151,15 +163,15 @@ def secret_bodies(root=ROOT):
     return secrets
 
 
-def shipped_files(root=ROOT):
+def shipped_files(root=ROOT, assignments=tuple(ASSIGNMENTS)):
     """[(source path, path inside the archive)] of every file copied from the course tree."""
     root = Path(root)
-    missing = [a for a in ASSIGNMENTS if not (root / "notebooks" / a / f"{a}.ipynb").exists()]
+    missing = [a for a in assignments if not (root / "notebooks" / a / f"{a}.ipynb").exists()]
     if missing:
         raise FileNotFoundError(f"release notebooks missing under {root / 'notebooks'}: "
                                 f"{', '.join(missing)} (run `make notebooks` first)")
     files = [(root / name, name) for name in ("requirements.txt", "environment.yml")]
-    for folder in ("notebooks", "helpers"):
+    for folder in ["helpers", *(f"notebooks/{a}" for a in assignments)]:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root)
             if path.is_file() and not SKIPPED_PARTS & set(rel.parts) \
@@ -191,17 +203,19 @@ def scan(name, text, secrets):
                                  "students do not receive autograder/")
         for body, fn in _function_bodies(tree).items():
             if body in secrets:
-                raise BundleLeak(f"{name}: function `{fn}` has the body of {secrets[body]}")
+                raise BundleLeak(f"{name}: function `{fn}` has the body of {secrets[body]}; "
+                                 "if that assignment is past due, bundle only the assignments "
+                                 "being released (--assignments)")
 
 
-def _readme():
+def _readme(assignments):
     titles = {"a1_naive": "the seven-loop layer, output size and zero padding",
               "a2_partial": "four loops and one vectorized window product",
               "a3_im2col": "im2col and the layer as one matrix product",
               "a4_backward": "the backward pass, col2im",
               "a5_fft": "the layer through the FFT"}
-    table = "\n".join(f"- `notebooks/{a}/{a}.ipynb`: {titles[a]}" for a in ASSIGNMENTS)
-    return STUDENT_README.format(table=table)
+    table = "\n".join(f"- `notebooks/{a}/{a}.ipynb`: {titles[a]}" for a in assignments)
+    return STUDENT_README.format(table=table, first=assignments[0])
 
 
 def _version(root):
@@ -209,12 +223,16 @@ def _version(root):
     return tomllib.loads((Path(root) / "pyproject.toml").read_text())["project"]["version"]
 
 
-def build(out_dir, root=ROOT):
-    """Scan and write the student archive; returns its path. Raises BundleLeak before writing."""
+def build(out_dir, root=ROOT, assignments=None):
+    """Scan and write the student archive of `assignments` (default: all, in course order);
+    returns its path. Raises BundleLeak before writing, ValueError for an unknown id."""
     root = Path(root)
-    secrets = secret_bodies(root)
-    entries = [(arc, src.read_bytes()) for src, arc in shipped_files(root)]
-    entries += [("README.md", _readme().encode()),
+    for a in assignments or ():
+        graded(a)                             # ValueError naming the known ids
+    chosen = tuple(a for a in ASSIGNMENTS if not assignments or a in assignments)
+    secrets = secret_bodies(root, chosen)
+    entries = [(arc, src.read_bytes()) for src, arc in shipped_files(root, chosen)]
+    entries += [("README.md", _readme(chosen).encode()),
                 ("pyproject.toml", STUDENT_PYPROJECT.format(version=_version(root)).encode())]
     for arc, data in entries:
         try:
@@ -224,7 +242,8 @@ def build(out_dir, root=ROOT):
         scan(arc, text, secrets)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    archive = out_dir / ARCHIVE_NAME
+    archive = out_dir / (ARCHIVE_NAME if chosen == tuple(ASSIGNMENTS) else
+                         ARCHIVE_NAME.replace(".zip", f"-{'-'.join(chosen)}.zip"))
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for arc, data in entries:
             zf.writestr(f"{TOP}/{arc}", data)
@@ -235,15 +254,17 @@ def register(subparsers):
     """Add the `bundle` subcommand to the CLI's subparsers."""
     p = subparsers.add_parser("bundle", help="build the archive handed to students",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", required=True, type=Path, help="folder for conv-course-student.zip")
+    p.add_argument("--out", required=True, type=Path, help="folder for conv-course-student*.zip")
+    p.add_argument("--assignments", nargs="+", metavar="ID", default=None,
+                   help="bundle only these assignments (one release at a time); default: all")
     p.set_defaults(func=run)
     return p
 
 
 def run(args):
     try:
-        archive = build(args.out)
-    except (BundleLeak, FileNotFoundError) as e:
+        archive = build(args.out, assignments=args.assignments)
+    except (BundleLeak, FileNotFoundError, ValueError) as e:
         print(f"bundle: {e}", file=sys.stderr)
         return 1
     print(archive)

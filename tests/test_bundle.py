@@ -1,6 +1,7 @@
 """The student bundle ships notebooks and helpers, and refuses to ship instructor material."""
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -87,6 +88,25 @@ def test_leaks_are_refused(course, tmp_path, leak, where, message):
     assert not (tmp_path / "out" / bundle.ARCHIVE_NAME).exists()
 
 
+def test_one_release_may_give_past_answers_but_not_its_own(course, tmp_path):
+    """a3's notebook giving a1's answer is fine in a bundle of a3 alone, never with a1 in it."""
+    given = "def given_padding(x, pad):\n" + SOLUTION.split("### BEGIN SOLUTION\n")[1] \
+        .replace("    ### END SOLUTION\n", "")
+    _notebook(course / "notebooks" / "a3_im2col" / "a3_im2col.ipynb", given)
+    archive = bundle.build(tmp_path / "out", root=course, assignments=["a3_im2col"])
+    assert archive.name == "conv-course-student-a3_im2col.zip"
+    names = _names(archive)
+    assert "conv-course/notebooks/a3_im2col/a3_im2col.ipynb" in names
+    assert not any("a1_naive" in n for n in names)
+    with pytest.raises(bundle.BundleLeak, match="given_padding"):
+        bundle.build(tmp_path / "out", root=course, assignments=["a1_naive", "a3_im2col"])
+    _notebook(course / "solutions" / "a3_im2col" / "a3_im2col.ipynb", SOLUTION.format(name="pad3"))
+    with pytest.raises(bundle.BundleLeak, match="solutions/a3_im2col"):
+        bundle.build(tmp_path / "out", root=course, assignments=["a3_im2col"])
+    with pytest.raises(ValueError, match="unknown assignment 'a9'"):
+        bundle.build(tmp_path / "out", root=course, assignments=["a9"])
+
+
 def test_reference_body_in_a_helper_is_refused(course, tmp_path):
     """The body of reference.im2col, pasted into a helper under a new name and docstring."""
     tree = ast.parse((ROOT / "autograder" / "reference.py").read_text())
@@ -104,58 +124,80 @@ def test_missing_release_notebook_is_named(course, tmp_path):
         bundle.build(tmp_path / "out", root=course)
 
 
-def _reference_bodies():
-    """ast dumps of every reference function body (docstring dropped), computed here, not by bundle."""
+def _reference_bodies(functions):
+    """ast dumps of the reference bodies (docstring dropped) of `functions` and of its private
+    helpers, computed here, not by autograder.bundle."""
     tree = ast.parse((ROOT / "autograder" / "reference.py").read_text())
     bodies = set()
     for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
-        body = fn.body[1:] if ast.get_docstring(fn) else fn.body
-        bodies.add(ast.dump(ast.Module(body=body, type_ignores=[])))
+        if fn.name in functions or fn.name.startswith("_"):
+            body = fn.body[1:] if ast.get_docstring(fn) else fn.body
+            bodies.add(ast.dump(ast.Module(body=body, type_ignores=[])))
     return bodies
 
 
+def _defs(path):
+    """Every function definition in a .py file or a notebook's code cells."""
+    text = path.read_text()
+    sources = ([text] if path.suffix == ".py" else
+               ["".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "code"])
+    for src in sources:
+        clean = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines())
+        yield from (n for n in ast.walk(ast.parse(clean)) if isinstance(n, ast.FunctionDef))
+
+
 @pytest.mark.slow
-def test_real_bundle_unpacked_holds_no_instructor_material(tmp_path):
-    """The CLI builds the course's archive; unpacked, it installs and hides every answer."""
-    run = subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(tmp_path)],
+@pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
+def test_real_release_bundle_unpacked_holds_no_instructor_material(tmp_path, assignment):
+    """The CLI builds one release's archive; unpacked, it installs and hides every answer."""
+    run = subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(tmp_path),
+                          "--assignments", assignment],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    archive = tmp_path / bundle.ARCHIVE_NAME
+    (archive,) = tmp_path.glob("*.zip")
     with zipfile.ZipFile(archive) as zf:
         zf.extractall(tmp_path / "unpacked")
     unpacked = tmp_path / "unpacked" / "conv-course"
     files = [p for p in unpacked.rglob("*") if p.is_file()]
     rels = {p.relative_to(unpacked).as_posix() for p in files}
     assert not any(r.startswith(("autograder/", "solutions/", "tools/", "examples/")) for r in rels)
-    assert {f"notebooks/{a}/{a}.ipynb" for a in ASSIGNMENTS} <= rels
+    assert {n for n in rels if n.startswith("notebooks/")} == {f"notebooks/{assignment}/{assignment}.ipynb"}
     assert "helpers/__init__.py" in rels
 
-    secrets = _reference_bodies()
+    mine = {g.function for g in ASSIGNMENTS[assignment]}
+    secrets = _reference_bodies(mine)
     for path in files:
         if path.suffix not in (".py", ".ipynb", ".md", ".txt", ".yml", ".toml"):
             continue
         text = path.read_text()
         for marker in ("### BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "run_hidden_tests"):
             assert marker not in text, f"{path} holds {marker}"
-        sources = ([text] if path.suffix == ".py" else
-                   ["".join(c["source"]) for c in json.loads(text)["cells"]
-                    if c["cell_type"] == "code"] if path.suffix == ".ipynb" else [])
-        for src in sources:
-            clean = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
-                              for ln in src.splitlines())
-            for fn in ast.walk(ast.parse(clean)):
-                if isinstance(fn, ast.FunctionDef):
-                    body = fn.body[1:] if ast.get_docstring(fn) else fn.body
-                    assert ast.dump(ast.Module(body=body, type_ignores=[])) not in secrets, \
-                        f"{path}: {fn.name} is a reference body"
+        if path.suffix in (".py", ".ipynb"):
+            for fn in _defs(path):
+                body = fn.body[1:] if ast.get_docstring(fn) else fn.body
+                assert ast.dump(ast.Module(body=body, type_ignores=[])) not in secrets, \
+                    f"{path}: {fn.name} is a reference body"
+                if fn.name in mine and path.suffix == ".ipynb":     # the student's task: a stub
+                    assert "NotImplementedError" in ast.unparse(fn), f"{path}: {fn.name} is answered"
 
-    # `pip install -e .` works: the minimal pyproject builds a wheel holding helpers and its data
-    wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                            "--disable-pip-version-check", "-w", str(tmp_path / "wheel"), str(unpacked)],
-                           capture_output=True, text=True, timeout=300)
-    assert wheel.returncode == 0, wheel.stderr
-    (whl,) = (tmp_path / "wheel").glob("*.whl")
-    with zipfile.ZipFile(whl) as zf:
-        inside = set(zf.namelist())
-    assert "helpers/__init__.py" in inside
-    assert not any(n.startswith("autograder/") for n in inside)
+    # the minimal pyproject installs `helpers` (with its data) and nothing else: setuptools
+    # builds the package from it, and the built copy is the one Python imports
+    lib = tmp_path / "lib"
+    built = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q",
+                            "build_py", "--build-lib", str(lib)],
+                           cwd=unpacked, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    assert sorted(p.name for p in lib.iterdir()) == ["helpers"]
+    assert list((lib / "helpers" / "data").glob("*.npz"))
+    where = subprocess.run([sys.executable, "-c", "import helpers; print(helpers.__file__)"],
+                           env={**os.environ, "PYTHONPATH": str(lib)}, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert where.stdout.strip() == str(lib / "helpers" / "__init__.py"), where.stderr
+
+
+def test_whole_course_bundle_is_refused_while_later_notebooks_give_earlier_answers():
+    """a2's notebook gives a1's functions as locked code: all five at once would hand out a1's
+    answers, so the default bundle refuses and names the file and the answer."""
+    with pytest.raises(bundle.BundleLeak, match=r"notebooks/a[2-5]_\w+/a[2-5]_\w+\.ipynb: function "
+                                                r"`\w+` has the body of solutions/a[1-4]_"):
+        bundle.build(Path("/nonexistent-never-written"))
