@@ -43,7 +43,6 @@ SAME_AS = {
 
 IDENTITY = (0, 1, 2)
 OTHER_ORDERS = tuple(p for p in permutations(IDENTITY) if p != IDENTITY)
-ROW_AXES, COLUMN_AXES = ("u", "v", "c"), ("i", "j", "n")
 
 
 @dataclass(frozen=True)

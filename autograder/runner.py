@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import assignments, config
+from autograder import assignments
 from autograder.grading import Failed
 from autograder.student import InProcessStudent, StudentError
 from autograder.timing import GraderError
@@ -185,8 +185,9 @@ def _verdict(phase, excinfo):
 
 
 def _run_pytest(path, session):
-    args = [str(path), "-q", "-p", "no:cacheprovider", "-p", "no:faulthandler", "--assert=plain",
-            "--capture=sys", "--tb=no", "-c", os.devnull, "--rootdir", str(GRADERS), "--no-header",
+    args = [str(path), "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:faulthandler",
+            "--assert=plain", "--capture=sys", "--tb=no", "--import-mode=importlib",
+            "-c", os.devnull, "--rootdir", str(path.parent),
             "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):

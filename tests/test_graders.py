@@ -4,7 +4,6 @@ with exactly its id, slow and memoizing answers fail timing only, and the bookke
 names, tags, visibility, grader errors) holds. The caged path is tested by the engine's tests."""
 import functools
 import importlib
-import inspect
 import re
 import subprocess
 import sys
@@ -13,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import assignments, misconceptions, reference, runner
-from autograder.grading import VISIBILITIES, KINDS
-from autograder import config
+from autograder import assignments, config, misconceptions, reference, runner
+from autograder.grading import KINDS, VISIBILITIES
 from autograder.graders import TIMING, check_speed, library_convolutions
 from autograder.incell import kernel_source, run_hidden_tests
 from autograder.student import InProcessStudent
@@ -298,3 +296,41 @@ def test_a_failing_reference_is_a_grader_error_not_the_student_s_fault():
     assert [o.status for o in timing] == ["error"]
     assert "could not run" in timing[0].output
     assert all(o.status == "passed" for o in outcomes if o.kind != "timing")
+
+
+def _graders_dir(tmp_path, monkeypatch, body):
+    """A stand-in graders folder holding `body` as test_a1_naive.py (imported afresh)."""
+    (tmp_path / "conftest.py").write_text((Path(runner.__file__).parent / "graders" / "conftest.py").read_text())
+    (tmp_path / "test_a1_naive.py").write_text(body)
+    monkeypatch.setattr(runner, "GRADERS", tmp_path)
+    for stale in [m for m in sys.modules if m.split(".")[-1] in ("test_a1_naive", "conftest")
+                  and not m.startswith(("autograder.", "tests"))]:
+        monkeypatch.delitem(sys.modules, stale)
+
+
+def test_unmarked_and_crashing_grader_tests_are_errors_and_points_still_total_100(tmp_path, monkeypatch):
+    _graders_dir(tmp_path, monkeypatch, (
+        "from autograder.grading import grades\n\n"
+        "@grades('zero_pad', 'correctness', 'works')\n"
+        "def test_fine(student):\n    student.call('zero_pad', __import__('numpy').ones((2, 2, 1, 1)), 1)\n\n"
+        "def test_forgot_the_marker(student):\n    pass\n\n"
+        "@grades('zero_pad', 'contract', 'has a bug')\n"
+        "def test_bug(student):\n    return {}['missing']\n"))
+    outcomes = runner.run_graders("a1_naive", runner.default_reference_student())
+    by_status = {o.name: o.status for o in outcomes}
+    assert by_status["zero_pad: works"] == "passed" and by_status["zero_pad: has a bug"] == "error"
+    assert by_status["test_forgot_the_marker"] == "error"
+    assert by_status["conv_forward_naive: hidden tests"] == "error"        # none were found
+    assert by_status["zero_pad: public checks"] == "error"
+    summary = runner.score_summary(outcomes)
+    assert summary["max_score"] == 100 and summary["score"] == 5       # half of zero_pad's hidden 10
+    assert all("Traceback" not in o.output for o in outcomes)
+
+
+def test_a_grader_module_that_does_not_import_is_an_error_for_every_function(tmp_path, monkeypatch):
+    _graders_dir(tmp_path, monkeypatch, "def broken(:\n")
+    outcomes = runner.run_graders("a1_naive", runner.default_reference_student())
+    assert outcomes and all(o.status == "error" for o in outcomes)
+    assert {o.function for o in outcomes} == {"conv_output_size", "zero_pad", "conv_forward_naive"}
+    assert runner.score_summary(outcomes)["max_score"] == 100
+    assert "SyntaxError" in outcomes[0].detail
