@@ -244,9 +244,10 @@ def _function_section(function, tests):
               ("Passed", [t for t in shown if t["score"] >= t["max_score"] and not _is_timing(t)])]
     for title, group in groups:
         if group:
-            parts.append(f"<h3>{title} ({len(group)})</h3><ul>")
-            parts += [_test_item(t) for t in group]
-            parts.append("</ul>")
+            items = "\n".join(_test_item(t) for t in group)
+            heading = f"{title} ({len(group)})"
+            parts.append(f"<details><summary>{heading}</summary><ul>{items}</ul></details>"
+                         if title == "Passed" else f"<h3>{heading}</h3><ul>{items}</ul>")
     if hidden:
         passed = sum(t["score"] >= t["max_score"] for t in hidden)
         parts.append(f"<p>{passed} of {len(hidden)} further hidden checks passed.</p>")

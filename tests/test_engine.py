@@ -677,3 +677,68 @@ def test_examples_are_in_sync_with_the_release_notebooks():
              if not p.exists() or p.read_text() != text]
     assert stale == [], "run `python -m tools.make_examples`: out of date " + ", ".join(stale)
     assert len(built) == len(EXAMPLE_INTENT) * len(FUNCTIONS)
+
+
+# ---- broken submissions through the real cage and graders -------------------------------------
+@pytest.mark.slow
+def test_broken_real_notebooks_are_graded_as_far_as_possible(tmp_path):
+    from tools.make_examples import RELEASE, answer_code, fill
+    release = nbformat.read(RELEASE / "a1_naive" / "a1_naive.ipynb", as_version=4)
+    functions = [g.function for g in ASSIGNMENTS["a1_naive"]]
+    good = fill(release, answer_code(ANSWERS / "alice" / "a1_naive.py", functions,
+                                     {"import numpy as np"}))
+    src = tmp_path / "submitted"
+
+    def variant(student, change=None):
+        nb = json.loads(json.dumps(good))
+        if change:
+            change(nb)
+        return write_nb(src / student / "a1_naive" / "a1_naive.ipynb", nb)
+
+    def answer(nb, function):
+        return next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == function)
+
+    def syntax(nb):
+        answer(nb, "conv_output_size")["source"] += "\n    return (n +"
+
+    def rename(nb):
+        cell = answer(nb, "zero_pad")
+        cell["source"] = cell["source"].replace("def zero_pad(", "def zero_padding(")
+
+    def duplicate(nb):
+        cell = json.loads(json.dumps(answer(nb, "conv_forward_naive")))
+        cell["source"] = "def conv_forward_naive(x, w, b, stride=1, pad=0):\n    return x"
+        cell["id"] = "duplicate-cell"
+        nb["cells"].insert(nb["cells"].index(answer(nb, "conv_forward_naive")) + 1, cell)
+
+    def old_format(nb):
+        nb["nbformat"] = 3
+
+    variant("good")
+    variant("syntax", syntax)
+    variant("renamed", rename)
+    variant("duplicated", duplicate)
+    variant("oldformat", old_format)
+    (src / "notjson" / "a1_naive").mkdir(parents=True)
+    (src / "notjson" / "a1_naive" / "a1_naive.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n")
+    out = tmp_path / "out"
+    subs = engine.find_submissions([src])
+    engine.grade_batch(subs, out, jobs=2, stream=Quiet())
+    table = read_csv(out)
+    results = {s: read_results(out, s, "a1_naive") for s, _ in table}
+    for r in results.values():
+        check_gradescope(r, "a1_naive")
+    status = {s: table[s, "a1_naive"]["status"] for s, _ in table}
+    assert status == {"good": "graded", "syntax": "graded", "renamed": "graded",
+                      "duplicated": "graded", "oldformat": "error", "notjson": "error"}
+    assert results["good"]["score"] == 100
+    by_function = {s: report.function_scores(r["tests"]) for s, r in results.items()}
+    # the broken function loses its points, the others keep theirs
+    assert by_function["syntax"]["conv_output_size"][0] == 0 and by_function["syntax"]["zero_pad"][0] == 15
+    assert "SyntaxError" in results["syntax"]["output"]
+    assert by_function["renamed"]["zero_pad"][0] == 0 and by_function["renamed"]["conv_output_size"][0] == 15
+    assert "missing: zero_pad" in results["renamed"]["output"]
+    assert "2 cells define `conv_forward_naive`" in results["duplicated"]["output"]
+    assert by_function["duplicated"]["conv_forward_naive"][0] < 70
+    for student in ("oldformat", "notjson"):
+        assert results[student]["output"].startswith("Not graded: ") and results[student]["score"] == 0
