@@ -37,7 +37,7 @@ PARTS = (
     ("student calls", lambda s, w: s["student_calls"]),
     ("reference calls", lambda s, w: s["reference_calls"]),
     ("  of both: in timing/memory tests", lambda s, w: s["timing_tests"]),
-    ("other grader work (pytest, checks)", lambda s, w: s["graders"] - s["student_calls"] - s["reference_calls"]),
+    ("other grader work (pytest, expected values)", lambda s, w: s["graders"] - s["student_calls"] - s["reference_calls"]),
     ("tear-down", lambda s, w: s["teardown"]),
 )
 

@@ -134,3 +134,15 @@ def test_example_feedback_shows_no_grader_source(graded_examples):
         assert "def test_" not in text and "autograder/graders" not in text, page
         leaked = [ln for ln in grader_lines if ln in text]
         assert leaked == [], (page, leaked[:3])
+
+
+def test_grading_benchmark_smoke_run():
+    from autograder.bench_grading import PARTS
+    done = subprocess.run([sys.executable, "-m", "autograder.bench_grading", "--quick"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["jobs", "submissions", "errors", "wall", "s", "s", "/", "submission"]
+    assert lines[1].split()[:3] == ["1", "1", "0"]
+    for label, _ in PARTS:
+        assert label in done.stdout
