@@ -15,7 +15,9 @@ writes results.json content to a file the parent reads. The parent runs up to `j
 a time, kills a worker that outlives the limit (its whole process group), and turns a worker that
 died or timed out into an `error` result naming the reason; the batch goes on. Results are written
 atomically as each submission finishes, and a rerun skips submissions whose results.json exists
-(unless force=True), still listing them in grades.csv.
+(unless force=True), still listing them in grades.csv. Inside a worker, a student function that
+timed out is not called again (HangGuard), so one hanging function costs one call limit and the
+rest of the submission is still graded.
 
 The worker keeps timing records (extract, sandbox start-up, graders, student calls, reference
 calls, calls made by timing tests, tear-down) in results.json's extra_data["timing"]; the
@@ -96,7 +98,7 @@ def _layout_student(notebook, root=None):
         return absolute.parents[1].name                   # submitted/<student>/<assignment>/nb
     if absolute.parent.name in ASSIGNMENTS:
         return absolute.parents[1].name                   # <student>/<assignment id>/nb
-    return notebook.stem
+    return notebook.stem if notebook.stem.strip(".") else notebook.name   # "..ipynb": no "." dir
 
 
 def find_notebooks(paths):

@@ -296,6 +296,8 @@ def test_student_comes_from_the_layout_else_the_file_stem(tmp_path):
     assert engine.find_notebooks([tmp_path / "examples"]) == [(b, "bob")]
     assert engine.find_notebooks([tmp_path / "inbox"]) == [(c, "carla")]
     assert engine.find_notebooks([d]) == [(d, "dan")]
+    dots = write_nb(tmp_path / "inbox" / "..ipynb", notebook("a1_naive", {}))
+    assert engine.find_notebooks([dots]) == [(dots, "..ipynb")]     # never the folder "."
 
 
 def test_checkpoints_are_not_submissions(tmp_path):
