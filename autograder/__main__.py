@@ -4,6 +4,7 @@
     python -m autograder report OUT_DIR
     python -m autograder bundle --out DIR
     python -m autograder gradescope ASSIGNMENT --out DIR
+    python -m autograder nbgrader ASSIGNMENT [--student ID ...] [--jobs N]
 
 `grade` grades every notebook under the PATHs (a notebook, a folder of notebooks, nbgrader's
 submitted/<student>/<assignment>/ tree or any <student>/<assignment>/*.ipynb tree), writes
@@ -12,6 +13,7 @@ table. It exits 0 whenever grading completed, whatever the scores (a submission 
 be graded is an `error` row, not a failure of the command); 2 for a bad PATH or option.
 """
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -66,13 +68,23 @@ def run_grade(args):
     return 0
 
 
+# Subcommands whose module imports slowly (nbgrader takes seconds): imported only when asked for.
+LAZY = {"nbgrader": ("autograder.nbgrader_bridge", "caged scores into nbgrader's gradebook")}
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
     subparsers = parser.add_subparsers(required=True, metavar="COMMAND")
     register(subparsers)
     bundle.register(subparsers)
     class_report.register(subparsers)
     gradescope.register(subparsers)
+    for name, (module, summary) in LAZY.items():
+        if argv[:1] == [name]:
+            importlib.import_module(module).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -146,3 +146,16 @@ def test_grading_benchmark_smoke_run():
     assert lines[1].split()[:3] == ["1", "1", "0"]
     for label, _ in PARTS:
         assert label in done.stdout
+
+
+def test_every_subcommand_is_reachable_and_grade_skips_the_slow_imports():
+    done = run_cli("nbgrader", "--help")
+    assert done.returncode == 0 and "assignment" in done.stdout
+    for command in ("bundle", "report", "gradescope"):
+        assert run_cli(command, "--help").returncode == 0, command
+    code = ("import sys; from autograder.__main__ import main\n"
+            "code = main(['grade', 'no/such/path'])\n"
+            "print(code, 'nbgrader' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["2", "False"]
