@@ -47,6 +47,8 @@ OTHER_ORDERS = tuple(p for p in permutations(IDENTITY) if p != IDENTITY)
 
 @dataclass(frozen=True)
 class Misconception:
+    """A known mistake: its id (COURSE_SPEC §3), what it is, a hint pointing to the fix, and
+    for each function it shows in, how to build the reference's output with it built in."""
     id: str
     description: str
     hint: str

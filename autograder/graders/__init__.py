@@ -95,6 +95,9 @@ def mismatch(expected, got, name):
             return f"{name} should be an array of shape {expected.shape}; got {_describe(got)}"
         if got.shape != expected.shape:
             return f"{name} should have shape {expected.shape}; got shape {got.shape}"
+        if got.dtype != expected.dtype:
+            return (f"{name} has dtype {got.dtype} where {expected.dtype} (the dtype of the "
+                    f"inputs) was expected, and its values differ")
         err = np.abs(got.astype(np.float64) - expected)
         err[np.isnan(err)] = np.inf
         at = np.unravel_index(int(np.argmax(err)), err.shape)

@@ -66,7 +66,7 @@ def test_col2im_public(student):
 
 @grades("col2im", "correctness", "matches the reference on x of shape {case.x_shape}, "
         "f={case.f}, stride {case.stride}, pad {case.pad}", weight=6)
-@pytest.mark.parametrize("case", SMALL_CASES, ids=case_id)
+@pytest.mark.parametrize("case", SMALL_CASES + (LARGE["cifar"],), ids=case_id)
 def test_col2im(student, case):
     check_matches(student, "col2im", case)
 
