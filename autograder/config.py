@@ -36,7 +36,10 @@ NOTEBOOK_TIMEOUT_S = 60.0        # wall clock for running the submission's code 
 CHILD_MEMORY_BYTES = 3 * 2**30   # address space
 CHILD_CPU_SECONDS = 300          # CPU time over the child's life
 CHILD_FILE_BYTES = 64 * 2**20    # largest file the child may write
-CHILD_PROCESSES = 64             # processes and threads of the sandbox's user
+# Processes and threads of the sandbox's own uid: 1 means the child cannot fork or start a thread,
+# so the CPU time the parent reads from /proc for that one process covers all the work it does
+# (a student cannot offload a timed call to a helper process).
+CHILD_PROCESSES = 1
 OUTPUT_LIMIT_CHARS = 4000        # captured stdout/stderr kept per submission
 
 POINTS_PER_ASSIGNMENT = 100

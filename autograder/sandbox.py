@@ -285,6 +285,20 @@ def _signal_words(returncode):
     return f"was killed by {name}{why}"
 
 
+def _cpu_seconds(pid):
+    """CPU time the process `pid` has run, all its threads, read by the trusted side from
+    /proc/<pid>/task/*/schedstat (nanoseconds; the child can neither fake nor hide it, and it
+    cannot fork, config.CHILD_PROCESSES). Raises _Gone when the process has vanished."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        raise _Gone("exited") from None
+    return total / 1e9
+
+
 class _Child:
     """One running child: its process, pipe ends, output files, and what its cells reported."""
 
@@ -542,12 +556,14 @@ class SandboxStudent:
         deadline = time.monotonic() + timeout
         peak = None
         try:
+            cpu_start = _cpu_seconds(child.proc.pid)
             _send(child.request_fd, parts, deadline)
             start = time.perf_counter()
             if arm:
                 peak = self._measure_peak(child, deadline)
             reply, reply_blobs = _recv(child.reply_fd, deadline)
             seconds = time.perf_counter() - start
+            cpu = _cpu_seconds(child.proc.pid) - cpu_start
         except _Timeout:
             self._lose_child()
             raise StudentTimeout(f"`{name}` did not return within {timeout:g} s") from None
@@ -562,7 +578,7 @@ class SandboxStudent:
         output = child.output_since(offsets)
         result = self._decode_reply(name, reply, reply_blobs)
         value, args_after, kwargs_after = result
-        return CallResult(value, args_after, seconds, output, kwargs_after), peak
+        return CallResult(value, args_after, seconds, output, kwargs_after, cpu), peak
 
     def _measure_peak(self, child, deadline):
         pid = child.proc.pid

@@ -59,11 +59,14 @@ class BadReturn(StudentError):
 
 @dataclass
 class CallResult:
+    """What one call gave: the value, the arguments after the call, the wall-clock `seconds`
+    and the `cpu_seconds` of the call, both measured by the trusted side."""
     value: object
     args_after: tuple = ()
     seconds: float = 0.0
     output: str = ""
     kwargs_after: dict = field(default_factory=dict)
+    cpu_seconds: float | None = None
 
 
 def clean_value(value, what="the function"):
@@ -105,14 +108,14 @@ class InProcessStudent:
             raise MissingFunction(f"the submission defines no function `{name}`")
         args = tuple(_copy_arg(a) for a in args)
         kwargs = {k: _copy_arg(v) for k, v in kwargs.items()}
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         try:
             value = fn(*args, **kwargs)
         except Exception as e:  # the student's error becomes a verdict, not a grader crash
             tb = "".join(traceback.format_exception(type(e), e, e.__traceback__)[-3:])
             raise StudentException(type(e).__name__, str(e), tb) from None
-        seconds = time.perf_counter() - start
-        return CallResult(clean_value(value, f"`{name}`"), args, seconds, "", kwargs)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        return CallResult(clean_value(value, f"`{name}`"), args, seconds, "", kwargs, cpu)
 
     def call(self, name, *args, **kwargs):
         return self.call_full(name, *args, **kwargs).value

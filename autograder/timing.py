@@ -14,9 +14,9 @@ child processes and both times include the same round trip. The harness
 - keeps the minimum of config.TIMING_REPEATS repeats of each,
 - counts CPU time where it can: on a loaded machine a wall clock penalizes the longer call (it
   is preempted more often), so a plain answer 3x slower than the reference can look 15x
-  slower. An in-process student is timed by this process's CPU time around the call; a caged
-  student's CallResult may carry `cpu_seconds` (the child's CPU time of the call), else its
-  `seconds` (the wall clock of the round trip) are used,
+  slower. Both kinds of student measure `cpu_seconds` on the trusted side: an in-process one
+  with this process's CPU clock, a caged one from the kernel's account of the child process
+  (which cannot fork, so nothing escapes the count); the wall clock is the fallback,
 - stops early (and fails) once the student's best time is already far past the limit, so a
   loop-based answer does not cost the grading run all its repeats.
 
@@ -25,12 +25,11 @@ Thresholds are ratios `student / reference`, from autograder.config.
 import contextlib
 import ctypes
 import os
-import time
 from dataclasses import dataclass
 
 from autograder import config
 from autograder.grading import Failed
-from autograder.student import InProcessStudent, StudentError
+from autograder.student import StudentError
 
 # After this many timed repeats, stop if the student's best time exceeds EARLY_STOP_FACTOR times
 # the allowed time: a correct answer on a busy machine is never that far off twice in a row.
@@ -101,13 +100,10 @@ class Timing:
 
 
 def timed_call(obj, name, args):
-    """(CallResult, seconds) of one call, CPU time where available (see the module docstring)."""
-    start = time.process_time()
+    """(CallResult, seconds) of one call: its CPU time when the student object measured it,
+    else the wall clock of the round trip (see the module docstring)."""
     result = obj.call_full(name, *args)
-    cpu = time.process_time() - start
-    seconds = getattr(result, "cpu_seconds", None)
-    if seconds is None:
-        seconds = cpu if isinstance(obj, InProcessStudent) else result.seconds
+    seconds = result.cpu_seconds if result.cpu_seconds is not None else result.seconds
     return result, seconds
 
 

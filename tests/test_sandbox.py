@@ -302,7 +302,9 @@ def test_per_call_timeout_override():
         assert time.monotonic() - start < 0.5 + SLACK
 
 
-def test_escaped_background_processes_die_with_the_timeout(as_root):
+def test_the_child_cannot_start_another_process(as_root):
+    # No helper process can run beside the child: CPU time read for the child alone covers all
+    # the work of a timed call, and nothing can outlive a timeout in the background.
     code = """
 import os, time
 def escape():
@@ -317,12 +319,32 @@ def hang():
     time.sleep(10_000)
 """
     with cage(code) as student:
-        escaped = student.call("escape")
-        assert escaped in pids_of_uid(student.uid)
+        with pytest.raises(StudentException, match="BlockingIOError|Resource temporarily unavailable"):
+            student.call("escape")
         with pytest.raises(StudentTimeout):
             student.call("hang")
         assert pids_of_uid(student.uid) == []
         still_works(student)
+
+
+def test_cpu_seconds_are_the_childs_own_work_measured_by_the_parent():
+    code = """
+import time
+def spin(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return 0
+
+def nap(seconds):
+    time.sleep(seconds)
+    return 0
+"""
+    with cage(code) as student:
+        spun = student.call_full("spin", 0.3)
+        napped = student.call_full("nap", 0.3)
+    assert 0.25 < spun.cpu_seconds < spun.seconds + 0.05
+    assert napped.cpu_seconds < 0.1 < 0.25 < napped.seconds
 
 
 @pytest.mark.slow
