@@ -17,7 +17,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from autograder import bundle, class_report, engine, gradescope, report
+from autograder import bundle, class_report, config, engine, gradescope, report
 
 
 def _positive(text):
@@ -46,9 +46,9 @@ def register(subparsers):
                    help="submissions graded in parallel, one worker process each (default: 1)")
     p.add_argument("--force", action="store_true",
                    help="regrade submissions that already have a results.json")
-    p.add_argument("--timeout", type=_seconds, default=engine.SUBMISSION_TIMEOUT_S,
+    p.add_argument("--timeout", type=_seconds, default=config.SUBMISSION_TIMEOUT_S,
                    help="wall-clock limit per submission in seconds "
-                        f"(default: {engine.SUBMISSION_TIMEOUT_S:g})")
+                        f"(default: {config.SUBMISSION_TIMEOUT_S:g})")
     p.set_defaults(func=run_grade)
     return p
 

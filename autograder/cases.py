@@ -124,6 +124,31 @@ LARGE = {
 
 SMALL_CASES = GRID + SEED_CASES
 
+# The cases the graders' timing thresholds are measured on (COURSE_SPEC §4), one per timed
+# function, chosen so a loop-based answer lands far past the threshold and a plain vectorized
+# one well inside it; and the case conv_forward_im2col's peak memory is measured on.
+# The timed cases (COURSE_SPEC §4). Each is sized so that an answer looping over single
+# elements lands >= 5x past its threshold while plain vectorized answers (np.add.at or a loop
+# over windows in col2im, a loop over the f*f offsets in im2col, an FFT looping over filters)
+# stay well inside it, and one grading of an assignment stays within a few seconds. Measured
+# in CPU time with one BLAS thread and another process busy (student / reference):
+#   partial   plain 0.01-0.014, seven loops 1.1   (limit 0.2)
+#   im2col    plain 0.9-1.1,    element loops 111 (limit 10)
+#   col2im    plain 1.4-3.1,    element loops 75  (limit 10)
+#   backward  plain 1.2-2.1,    element loops 76  (limit 10)
+#   FFT       plain 1.8-3.1,    direct loops 148  (limit 10)
+TIMING = {
+    # f*f*C = 2592 >= 400; only 32 windows (H_out*W_out*K*M), so the seven loops take ~0.1 s
+    "conv_forward_partial": Case("partial timing", 12, 12, 32, 1, 2, 9, 1, 0, seed=41),
+    "conv_forward_im2col": Case("im2col timing", 20, 20, 4, 4, 8, 7, 1, 3, seed=42),
+    # 7x7 windows overlapping 49-fold: col2im's scatter dominates the backward pass
+    "col2im": Case("col2im timing", 16, 16, 4, 4, 2, 7, 1, 3, seed=43),
+    "conv_backward_im2col": Case("backward timing", 16, 16, 4, 4, 2, 7, 1, 3, seed=43),
+    "conv_forward_fft": Case("FFT timing", 32, 32, 3, 4, 8, 9, 1, 4, seed=44),
+}
+# conv_forward_im2col's peak memory is measured where X_col is tens of MB (AlexNet conv1, M=2).
+MEMORY_CASE = ALEXNET_CONV1.with_(M=2)
+
 
 def case_id(case):
     """A pytest id for a case."""

@@ -42,4 +42,18 @@ CHILD_FILE_BYTES = 64 * 2**20    # largest file the child may write
 CHILD_PROCESSES = 1
 OUTPUT_LIMIT_CHARS = 4000        # captured stdout/stderr kept per submission
 
+# ---- grading run -------------------------------------------------------------------------------
+# Wall clock for grading one submission, worker start to results (Gradescope's default limit).
+# The sandbox's own limits (CALL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S) stop a hang much earlier.
+SUBMISSION_TIMEOUT_S = 600.0
+# Timeouts of one student function after which it is not called again in that grading run.
+HANG_STRIKES = 1
+# A timed answer already EARLY_STOP_FACTOR x past its limit after EARLY_STOP_AFTER repeats is
+# stopped there: a correct answer on a busy machine is never that far off twice in a row.
+EARLY_STOP_AFTER = 2
+EARLY_STOP_FACTOR = 3.0
+# Mistakes are diagnosed on calls up to this many input numbers (every small case); on large
+# cases (AlexNet) building every mistaken variant would cost seconds and say nothing new.
+DIAGNOSE_MAX_INPUT = 200_000
+
 POINTS_PER_ASSIGNMENT = 100

@@ -38,15 +38,9 @@ from types import SimpleNamespace
 
 from autograder import report
 from autograder.assignments import ASSIGNMENTS
-from autograder.config import CALL_TIMEOUT_S, PINNED_THREADS
+from autograder.config import CALL_TIMEOUT_S, HANG_STRIKES, PINNED_THREADS, SUBMISSION_TIMEOUT_S
 from autograder.student import StudentTimeout
 
-# Wall clock for grading one submission, worker start to results (Gradescope's default limit).
-# The sandbox's own limits (config.CALL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S) stop a hang much earlier;
-# this one catches whatever they miss.
-SUBMISSION_TIMEOUT_S = 600.0
-# Timeouts of one student function after which it is not called again (see HangGuard).
-HANG_STRIKES = 1
 TERMINATE_GRACE_S = 3.0          # SIGTERM first (the sandboxes shut down), then SIGKILL
 POLL_S = 0.05
 UNRECOGNISED = "unrecognised"    # assignment folder of a notebook no assignment matched

@@ -31,10 +31,6 @@ from autograder import config
 from autograder.grading import Failed
 from autograder.student import StudentError
 
-# After this many timed repeats, stop if the student's best time exceeds EARLY_STOP_FACTOR times
-# the allowed time: a correct answer on a busy machine is never that far off twice in a row.
-EARLY_STOP_AFTER = 2
-EARLY_STOP_FACTOR = 3.0
 
 
 class GraderError(RuntimeError):
@@ -119,7 +115,7 @@ def time_against_reference(student, reference_student, function, make_args, *, m
 
     `check(args, student_value, reference_value)` raises Failed when the student's output is
     wrong; it runs on every call. Returns a Timing (it may stop early once the student's best
-    time exceeds EARLY_STOP_FACTOR * max_ratio * the reference's best).
+    time exceeds config.EARLY_STOP_FACTOR * max_ratio * the reference's best).
     """
     reference_function = reference_function or function
     best = {"student": float("inf"), "reference": float("inf")}
@@ -149,8 +145,8 @@ def time_against_reference(student, reference_student, function, make_args, *, m
             for who in best:
                 best[who] = min(best[who], seconds[who])
             runs = r + 1
-            if runs >= EARLY_STOP_AFTER and runs < repeats and \
-                    best["student"] > EARLY_STOP_FACTOR * max_ratio * best["reference"]:
+            if runs >= config.EARLY_STOP_AFTER and runs < repeats and \
+                    best["student"] > config.EARLY_STOP_FACTOR * max_ratio * best["reference"]:
                 return Timing(best["student"], best["reference"], runs, stopped_early=True)
     return Timing(best["student"], best["reference"], runs)
 

@@ -15,8 +15,8 @@ import re
 
 import numpy as np
 
-from autograder import misconceptions, reference
-from autograder.cases import ALEXNET_CONV1, Case
+from autograder import config, misconceptions, reference
+from autograder.cases import MEMORY_CASE, TIMING
 from autograder.grading import Failed
 from autograder.student import MissingFunction, StudentException
 from autograder.timing import check_time_ratio, peak_memory
@@ -112,18 +112,13 @@ def diagnosis_text(misconception_id):
     return f" This looks like a known mistake: {m.description}. Hint: {m.hint}."
 
 
-# Mistakes are diagnosed on calls up to this many input numbers (every small case); on large
-# cases (AlexNet) building every mistaken variant would cost seconds and say nothing new.
-DIAGNOSE_MAX_INPUT = 200_000
-
-
 def check_value(function, args, got, case_text):
     """Raise Failed (with a diagnosed mistake when one explains it) unless `got` is right."""
     problem = mismatch(misconceptions.expected(function, args, {}), got, RESULT_NAMES[function])
     if problem is None:
         return
     size = sum(np.size(a) for a in args if isinstance(a, np.ndarray))
-    mistake = misconceptions.diagnose(function, args, {}, got) if size <= DIAGNOSE_MAX_INPUT else None
+    mistake = misconceptions.diagnose(function, args, {}, got) if size <= config.DIAGNOSE_MAX_INPUT else None
     raise Failed(f"On {case_text}: {problem}." + (diagnosis_text(mistake) if mistake else ""),
                  misconception=mistake)
 
@@ -388,29 +383,6 @@ def channel_mismatch(function):
         return (np.ones((3, 3, 2, 2)), x, w, 1, 0), text
     raise ValueError(f"no channel mismatch defined for {function!r}")
 
-
-# --------------------------------------------------------------------------- speed and memory
-# The timed cases (COURSE_SPEC §4). Each is sized so that an answer looping over single
-# elements lands >= 5x past its threshold while plain vectorized answers (np.add.at or a loop
-# over windows in col2im, a loop over the f*f offsets in im2col, an FFT looping over filters)
-# stay well inside it, and one grading of an assignment stays within a few seconds. Measured
-# in CPU time with one BLAS thread and another process busy (student / reference):
-#   partial   plain 0.01-0.014, seven loops 1.1   (limit 0.2)
-#   im2col    plain 0.9-1.1,    element loops 111 (limit 10)
-#   col2im    plain 1.4-3.1,    element loops 75  (limit 10)
-#   backward  plain 1.2-2.1,    element loops 76  (limit 10)
-#   FFT       plain 1.8-3.1,    direct loops 148  (limit 10)
-TIMING = {
-    # f*f*C = 2592 >= 400; only 32 windows (H_out*W_out*K*M), so the seven loops take ~0.1 s
-    "conv_forward_partial": Case("partial timing", 12, 12, 32, 1, 2, 9, 1, 0, seed=41),
-    "conv_forward_im2col": Case("im2col timing", 20, 20, 4, 4, 8, 7, 1, 3, seed=42),
-    # 7x7 windows overlapping 49-fold: col2im's scatter dominates the backward pass
-    "col2im": Case("col2im timing", 16, 16, 4, 4, 2, 7, 1, 3, seed=43),
-    "conv_backward_im2col": Case("backward timing", 16, 16, 4, 4, 2, 7, 1, 3, seed=43),
-    "conv_forward_fft": Case("FFT timing", 32, 32, 3, 4, 8, 9, 1, 4, seed=44),
-}
-# conv_forward_im2col's peak memory is measured where X_col is tens of MB (AlexNet conv1, M=2).
-MEMORY_CASE = ALEXNET_CONV1.with_(M=2)
 
 SPEED_HINTS = {
     "conv_forward_partial": "Replace the three innermost loops (u, v, c) with one vectorized "
