@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import assignments
+from autograder import assignments, grading
 from autograder.grading import Failed
 from autograder.student import InProcessStudent, StudentError
 from autograder.timing import GraderError
@@ -134,6 +134,7 @@ class _Session:
         self.include_public = include_public
         self.items = {}          # nodeid -> _Item, in collection order
         self.excinfo = {}        # nodeid -> (phase, ExceptionInfo) of the first problem
+        self.notes = {}          # nodeid -> what a test said about itself (grading.note)
         self.collect_errors = []
 
     @pytest.hookimpl
@@ -158,6 +159,14 @@ class _Session:
         items[:] = keep
         if drop:
             config.hook.pytest_deselected(items=drop)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        grading._notes = []
+        try:
+            yield
+        finally:
+            self.notes[item.nodeid], grading._notes = grading._notes, None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -214,7 +223,8 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
                        functions, include_public)
     path = GRADERS / f"test_{assignment}.py"
     code, log = _run_pytest(path, session)
-    outcomes = [_outcome(info, session.excinfo.get(nid)) for nid, info in session.items.items()]
+    outcomes = [_outcome(info, session.excinfo.get(nid), session.notes.get(nid, ()))
+                for nid, info in session.items.items()]
     problem = "\n".join(session.collect_errors) or (log if code not in (0, 1) else "")
     selected = [g for g in entries if functions is None or g.function in functions]
     outcomes += _missing(selected, outcomes, include_public, problem)
@@ -222,8 +232,8 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
     return outcomes
 
 
-def _outcome(info, raised):
-    status, output, mistake, detail = "passed", "", None, ""
+def _outcome(info, raised, notes):
+    status, output, mistake, detail = "passed", " ".join(notes), None, ""
     if info.error:
         status, output, detail = "error", GRADER_ERROR, info.error
     elif raised is not None:

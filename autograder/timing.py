@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass
 
 from autograder import config
-from autograder.grading import Failed
+from autograder.grading import Failed, note
 from autograder.student import StudentError
 
 
@@ -161,16 +161,19 @@ def check_time_ratio(student, reference_student, function, make_args, case_text,
     t = time_against_reference(student, reference_student, function, make_args,
                                max_ratio=max_ratio, reference_function=reference_function,
                                check=check)
+    measured = (f"On {case_text}: `{function}` took {_ms(t.student)} and {reference_label} "
+                f"{_ms(t.reference)} (best of {t.runs} runs on fresh inputs each, one BLAS thread)")
     if t.ratio <= max_ratio:
+        limit = (f"at least {1 / max_ratio:.3g}x faster is required" if max_ratio < 1
+                 else f"at most {max_ratio:.3g}x is allowed")
+        note(f"{measured}: {t.ratio:.3g}x the reference's time; {limit}.")
         return t
     if max_ratio < 1:
         verdict = (f"it must be at least {1 / max_ratio:.3g}x faster than {reference_label}; it was "
                    + (f"{1 / t.ratio:.3g}x faster" if t.ratio < 1 else f"{t.ratio:.3g}x slower"))
     else:
         verdict = f"it may take at most {max_ratio:.3g}x the time of {reference_label}; it took {t.ratio:.3g}x"
-    raise Failed(f"On {case_text}: `{function}` took {_ms(t.student)} and {reference_label} "
-                 f"{_ms(t.reference)} (best of {t.runs} runs on fresh inputs each, one BLAS "
-                 f"thread): {verdict}." + (f" {hint}" if hint else ""))
+    raise Failed(f"{measured}: {verdict}." + (f" {hint}" if hint else ""))
 
 
 # --------------------------------------------------------------------------- memory

@@ -334,3 +334,14 @@ def test_a_grader_module_that_does_not_import_is_an_error_for_every_function(tmp
     assert {o.function for o in outcomes} == {"conv_output_size", "zero_pad", "conv_forward_naive"}
     assert runner.score_summary(outcomes)["max_score"] == 100
     assert "SyntaxError" in outcomes[0].detail
+
+
+def test_a_passing_timing_test_reports_its_measured_ratio():
+    # The feedback shows how close a passing answer came to the threshold, not only that it passed.
+    outcomes = runner.run_graders("a5_fft", InProcessStudent(vars(reference)),
+                                  functions=["conv_forward_fft"])
+    timing = [o for o in outcomes if o.kind == "timing"]
+    assert timing and all(o.status == "passed" for o in timing)
+    for o in timing:
+        assert re.search(r"took [\d.]+ ms and the reference [\d.]+ ms", o.output), o.output
+        assert "at most 10x is allowed" in o.output

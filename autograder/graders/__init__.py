@@ -17,7 +17,7 @@ import numpy as np
 
 from autograder import config, misconceptions, reference
 from autograder.cases import MEMORY_CASE, TIMING
-from autograder.grading import Failed
+from autograder.grading import Failed, note
 from autograder.student import MissingFunction, StudentException
 from autograder.timing import check_time_ratio, peak_memory
 
@@ -425,6 +425,8 @@ def check_memory(student, function, factor):
     result, peak = peak_memory(student, function, args)
     check_value(function, args, result.value, where(function, case))
     x_col = case.col_shape[0] * case.col_shape[1] * args[0].itemsize
+    note(f"On {where(function, case)}: peak extra memory {peak / 2**20:.1f} MiB, "
+         f"{peak / x_col:.2f}x its X_col of {x_col / 2**20:.1f} MiB (at most {factor:g}x allowed).")
     if peak > factor * x_col:
         raise Failed(f"On {where(function, case)}: the call needed {peak / 2**20:.1f} MiB of extra "
                      f"memory at its peak, {peak / x_col:.1f}x the {x_col / 2**20:.1f} MiB of its "
