@@ -1,11 +1,14 @@
 """Project test configuration: keep Jupyter, IPython and matplotlib state out of $HOME."""
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 _state = Path(tempfile.mkdtemp(prefix="conv-course-state-"))
+atexit.register(shutil.rmtree, _state, ignore_errors=True)
 for var, sub in [("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
                  ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython"),
                  ("MPLCONFIGDIR", "matplotlib")]:
