@@ -17,7 +17,8 @@ exchange has filled submitted/<student>/a3_im2col/. Three steps:
    tests (autograder.assignments fixes both maxima and the bridge checks them). A submission the
    caged grader could not grade (a crash, a hang, no result) scores 0 with `needs_manual_grade`
    set and the reason as the answer cells' comment, so formgrader lists it for a look: reported,
-   never a silent zero.
+   never a silent zero. What the cage reports about an answer cell of a graded submission (its
+   code crashed the process, or hung and was skipped) becomes that cell's comment.
 
 formgrader, `nbgrader export` and `nbgrader generate_feedback` then show the caged scores; the
 feedback carries no hidden-test source (nbgrader_config.py: ClearHiddenTests and
@@ -152,9 +153,10 @@ class CagedVerdicts(NbGraderPreprocessor):
                 f"submission: {self.reason}", traceback=[])]
         elif grade_id in self.scores:
             score, _ = self.scores[grade_id]
-            if grade_id.startswith(visible_test_id("")):
+            prefix = visible_test_id("")
+            if grade_id.startswith(prefix):
                 cell.outputs.append(nbformat.v4.new_output(
-                    "stream", name="stdout", text=verdict_text(self.results, grade_id[len("test_"):])))
+                    "stream", name="stdout", text=verdict_text(self.results, grade_id[len(prefix):])))
             cell.outputs.append(nbformat.v4.new_output(
                 "execute_result", data={"text/plain": f"{score:g}"}, execution_count=None))
         return cell, resources
@@ -233,11 +235,19 @@ def write_gradebook(db_url, assignment, student, status, results, reason):
             elif status != GRADED:
                 grade.auto_score = 0.0
                 grade.needs_manual_grade = True
-        if status != GRADED:
-            for comment in (c for nb in submission.notebooks for c in nb.comments):
+        for comment in (c for nb in submission.notebooks for c in nb.comments):
+            if status != GRADED:
                 comment.auto_comment = f"Not graded by the caged grader: {reason}"
+            elif cell_notes(results, comment.name):
+                comment.auto_comment = "Caged grader: " + " ".join(cell_notes(results, comment.name))
         gb.db.commit()
         return gb.find_submission(assignment, student).score
+
+
+def cell_notes(results, grade_id):
+    """Lines of a graded results.json's output about the answer cell `grade_id` (the cage's
+    report of a cell that crashed its process, hung or raised), stripped."""
+    return [ln.strip() for ln in results["output"].splitlines() if f"({grade_id})" in ln]
 
 
 def submitted(root, config, assignment, students=()):
@@ -256,7 +266,8 @@ def submitted(root, config, assignment, students=()):
 def score(assignment, root=".", out=None, jobs=1, students=(), log=sys.stdout):
     """Caged grading of submitted/*/<assignment>, then nbgrader autograde and the gradebook.
 
-    Returns [(student, score, status, reason)].
+    Returns [(student, score, status, note)]: the reason of an error, else what the cage
+    reported about the answer cells (a crash, a hang), else "".
     """
     graded(assignment)
     root = Path(root).resolve()
@@ -289,7 +300,9 @@ def score(assignment, root=".", out=None, jobs=1, students=(), log=sys.stdout):
     for student, _ in subs:
         status, results, reason = load_results(out, student, assignment)
         total = write_gradebook(db_url, assignment, student, status, results, reason)
-        rows.append((student, total, status, reason))
+        notes = reason if status != GRADED else " ".join(
+            n for g in graded(assignment) for n in cell_notes(results, g.function))
+        rows.append((student, total, status, notes))
     return rows
 
 
@@ -315,8 +328,8 @@ def run(args):
         return 1
     width = max(len(r[0]) for r in rows)
     print(f"\n{'student'.ljust(width)}  score  status")
-    for student, total, status, reason in rows:
-        print(f"{student.ljust(width)}  {total:5.1f}  {status}{'  ' + reason if reason else ''}")
+    for student, total, status, note in rows:
+        print(f"{student.ljust(width)}  {total:5.1f}  {status}{'  ' + note if note else ''}")
     problems = [r for r in rows if r[2] != GRADED]
     print(f"\n{len(rows)} submission(s) of {args.assignment} scored into the gradebook; "
           f"{len(problems)} could not be graded and are flagged `needs manual grade` in formgrader.")
