@@ -182,7 +182,8 @@ def histogram_png(scores, max_score=100.0):
 
 
 def _fmt(x):
-    return f"{x:g}"
+    """A score as the CSV and the tables show it: up to 4 significant decimals, no exponent."""
+    return f"{round(x, 4):g}"
 
 
 CSS = """
@@ -203,11 +204,10 @@ def _section(summary):
     parts = [f'<section id="{a}"><h2>{a}</h2>',
              f'<p data-assignment="{a}" data-submissions="{len(summary.submissions)}" '
              f'data-graded="{len(scores)}" data-mean="{statistics.fmean(scores) if scores else 0:.2f}">'
-             f'{len(summary.submissions)} submissions, {len(scores)} graded']
-    if scores:
-        parts.append(f'; mean {statistics.fmean(scores):.1f}, median {statistics.median(scores):g}, '
-                     f'min {min(scores):g}, max {max(scores):g} (of {summary.submissions[0].max_score:g})')
-    parts.append(".</p>")
+             f'{len(summary.submissions)} submissions, {len(scores)} graded'
+             + (f'; mean {statistics.fmean(scores):.1f}, median {statistics.median(scores):.1f}, '
+                f'min {min(scores):.1f}, max {max(scores):.1f} (of {summary.submissions[0].max_score:g})'
+                if scores else "") + ".</p>"]
     if scores:
         parts.append(f'<img alt="histogram of {a} scores" src="data:image/png;base64,'
                      f'{histogram_png(scores, summary.submissions[0].max_score)}">')
@@ -242,7 +242,7 @@ def _section(summary):
                 f'<span class="bar" style="width:{100 * rate:.0f}px"></span> {100 * rate:.0f}%')
         low = ' class="low"' if rate is not None and rate < 0.5 else ""
         parts.append(f'<tr{low} data-test="{e(t.name)}" data-passed="{t.passed}" data-total="{t.total}">'
-                     f'<td>{e(t.name)}</td><td>{e(t.kind)}</td><td class="num">{_fmt(t.max_score)}</td>'
+                     f'<td>{e(t.name)}</td><td>{e(t.kind)}</td><td class="num">{t.max_score:.3g}</td>'
                      f'<td class="num">{t.passed}/{t.total}</td><td>{cell}</td></tr>')
     parts.append("</table></section>")
     return "\n".join(parts)
