@@ -193,7 +193,7 @@ def test_caged_scores_in_the_gradebook_resist_every_trick(course):
                 **{name: {"conv_forward_naive": code} for name, code in TRICKS.items()}}
     for student, extra in students.items():
         _submit(course, student, "a1_naive", extra)
-    done = _run(course, "autograder.nbgrader_bridge", "a1_naive", "--jobs", "2")
+    done = _run(course, "autograder", "nbgrader", "a1_naive", "--jobs", "2")
     assert "scored into the gradebook" in done.stdout
 
     caged = course / "build" / "nbgrader-caged" / "a1_naive"
