@@ -23,7 +23,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 # Main job: grade the shipped example submissions and print the score table.
 grade: $(STAMP)
-	$(RUN) -m autograder grade examples/submissions --out build/grades --force
+	$(RUN) -m autograder grade examples/submissions --out build/grades --force --jobs 2
 
 # The whole test suite (CI runs exactly this through .ci/run).
 test: $(STAMP)
@@ -33,9 +33,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(RUN) -m autograder.bench
 
-# Rebuild solutions/ from tools/notebooks/ and regenerate the student release notebooks/.
+# Rebuild solutions/ from tools/notebooks/, regenerate the student release notebooks/ with
+# nbgrader, and rebuild the example submissions from the new release.
 notebooks: $(STAMP)
 	$(RUN) -m tools.build_notebooks
+	$(RUN) -m tools.make_examples
 
 # JupyterLab on the student notebooks (state under build/state, not $$HOME).
 lab: $(STAMP)
