@@ -31,7 +31,7 @@ TIMING_WARMUP = 1          # untimed calls of each function before measuring
 TIMING_REPEATS = 5         # interleaved timed calls of each; the minimum is kept
 
 # ---- sandbox limits (per child process) -------------------------------------------------------
-CALL_TIMEOUT_S = 20.0            # wall clock for one call of a student function
+CALL_TIMEOUT_S = 10.0            # wall clock for one call (every graded call takes milliseconds)
 NOTEBOOK_TIMEOUT_S = 60.0        # wall clock for running the submission's code cells
 CHILD_MEMORY_BYTES = 3 * 2**30   # address space
 CHILD_CPU_SECONDS = 300          # CPU time over the child's life
