@@ -4,8 +4,9 @@
 
 Every expected value comes from autograder.reference on cases of autograder.cases (fixed seeds),
 so the file changes only when the reference or the case table does. Next to each expected value
-it stores what some known mistakes (COURSE_SPEC §3 ids) would return, obtained by calling the
-reference with altered arguments, so helpers.checks can name a student's mistake without
+it stores what some known mistakes (COURSE_SPEC §3 ids) would return, taken from
+autograder.misconceptions (the reference with each mistake built in), so helpers.checks can
+name a student's mistake without
 containing any implementation. Keys (all arrays, allow_pickle=False):
 
     case/<cid>/{x, w, b, f, stride, pad, describe} (+ dout, cols for the backward cases)
@@ -20,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import reference as ref
+from autograder import misconceptions, reference as ref
 from autograder.cases import GRID, SEED_CASES
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "helpers" / "data" / "check_vectors.npz"
+MAX_VARIANTS = 5    # variants stored per mistake and target: all five other (u, v, c) orders
 
 
 def _pick(predicate):
@@ -62,13 +64,12 @@ def _target(out, key, expected, mistakes):
             out[f"{key}/mistake/{mid}/{n}"] = v
 
 
-def _stride_one_dout(case, dout):
-    """dout placed at the first H_out x W_out positions of a stride-1 output (zeros elsewhere):
-    the backward pass of a layer that steps its windows by 1 whatever the stride."""
-    s1 = case.with_(stride=1)
-    big = np.zeros(s1.out_shape)
-    big[:case.H_out, :case.W_out] = dout
-    return big
+def _mistakes(function, args, ids):
+    """{id: [values]}: the reference with each mistake built in (autograder.misconceptions, the
+    one table of known mistakes), at most MAX_VARIANTS of each, for one call of `function`."""
+    return {mid: [np.asarray(v) if not isinstance(v, tuple) else tuple(map(np.asarray, v))
+                  for v in misconceptions.variants(mid, function, args, {})[:MAX_VARIANTS]]
+            for mid in ids}
 
 
 def build():
@@ -87,38 +88,23 @@ def build():
     x_slice, w_k, b_k = x[1:4, 2:5, :, 0], w[2], b[2]
     key = "conv_single_step/lecture"
     out.update({f"{key}/x_slice": x_slice, f"{key}/w_k": w_k, f"{key}/b_k": b_k})
-    _target(out, key, np.float64(ref.conv_single_step(x_slice, w_k, b_k)), {
-        "true-convolution": [np.float64(ref.conv_single_step(x_slice, w_k[::-1, ::-1], b_k))],
-        "missing-bias": [np.float64(ref.conv_single_step(x_slice, w_k, 0.0))],
-    })
+    args = (x_slice, w_k, b_k)
+    _target(out, key, np.float64(ref.conv_single_step(*args)),
+            _mistakes("conv_single_step", args, ("true-convolution", "missing-bias")))
 
     for cid in FORWARD:
         case, x, w, b, _, _ = _case_arrays(cid)
-        s, p = case.stride, case.pad
-        fwd = ref.conv_forward_im2col
-        mistakes = {"true-convolution": [fwd(x, w[:, ::-1, ::-1, :], b, s, p)],
-                    "missing-bias": [fwd(x, w, np.zeros_like(b), s, p)]}
-        if s > 1:   # windows stepped by 1, output sized right (sized wrong, the shape tells)
-            mistakes["ignores-stride"] = [fwd(x, w, b, 1, p)[:case.H_out, :case.W_out]]
-        _target(out, f"conv_forward/{cid}", fwd(x, w, b, s, p), mistakes)
+        args = (x, w, b, case.stride, case.pad)
+        _target(out, f"conv_forward/{cid}", ref.conv_forward_im2col(*args),
+                _mistakes("conv_forward_im2col", args,
+                          ("true-convolution", "missing-bias", "ignores-stride")))
 
     for cid in IM2COL:
         case, x, *_ = _case_arrays(cid)
-        f, s, p, C, M = case.f, case.stride, case.pad, case.C, case.M
-        X = ref.im2col(x, f, s, p)
-        by_offset = X.reshape(f, f, C, -1)                          # [u, v, c, q]
-        by_position = X.reshape(-1, case.H_out, case.W_out, M)      # [r, i, j, n]
-        mistakes = {
-            "im2col-row-order": [by_offset.transpose(2, 0, 1, 3).reshape(X.shape),   # (c, u, v)
-                                 by_offset.transpose(1, 0, 2, 3).reshape(X.shape)],  # (v, u, c)
-            "im2col-column-order": [by_position.transpose(0, 3, 1, 2).reshape(X.shape),  # (n, i, j)
-                                    by_position.transpose(0, 2, 1, 3).reshape(X.shape)],  # (j, i, n)
-        }
-        if s > 1:   # windows stepped by 1, X_col sized right (sized wrong, the shape tells)
-            s1 = case.with_(stride=1)
-            full = ref.im2col(x, f, 1, p).reshape(-1, s1.H_out, s1.W_out, M)
-            mistakes["ignores-stride"] = [full[:, :case.H_out, :case.W_out].reshape(X.shape)]
-        _target(out, f"im2col/{cid}", X, mistakes)
+        args = (x, case.f, case.stride, case.pad)
+        _target(out, f"im2col/{cid}", ref.im2col(*args),
+                _mistakes("im2col", args,
+                          ("im2col-row-order", "im2col-column-order", "ignores-stride")))
 
     for cid in BACKWARD:
         case, x, w, b, dout, cols = _case_arrays(cid)
@@ -127,20 +113,12 @@ def build():
         _target(out, key, ref.col2im(cols, case.x_shape, f, s, p), {})
         out[f"{key}/counts"] = ref.col2im(np.ones(case.col_shape), case.x_shape, f, s, p)[:, :, 0, 0]
 
-        bwd = ref.conv_backward_im2col
-        dx, dw, db = bwd(dout, x, w, s, p)
-        fdx, fdw, _ = bwd(dout, x, w[:, ::-1, ::-1, :], s, p)
-        per_sample = [bwd(dout[..., n:n + 1], x[..., n:n + 1], w, s, p) for n in range(case.M)]
-        mistakes = {"dx": {"true-convolution": [fdx]},
-                    "dw": {"true-convolution": [dw[:, ::-1, ::-1, :]],
-                           "grad-last-sample-only": [g[1] for g in per_sample[::-1]]},
-                    "db": {"grad-last-sample-only": [g[2] for g in per_sample[::-1]]}}
-        if s > 1:
-            sdx, sdw, _ = bwd(_stride_one_dout(case, dout), x, w, 1, p)
-            mistakes["dx"]["ignores-stride"] = [sdx]
-            mistakes["dw"]["ignores-stride"] = [sdw]
-        for part, value in zip(("dx", "dw", "db"), (dx, dw, db)):
-            _target(out, f"conv_backward/{cid}/{part}", value, mistakes[part])
+        args = (dout, x, w, s, p)
+        mistakes = _mistakes("conv_backward_im2col", args,
+                             ("true-convolution", "grad-last-sample-only", "ignores-stride"))
+        for n, (part, value) in enumerate(zip(("dx", "dw", "db"), ref.conv_backward_im2col(*args))):
+            _target(out, f"conv_backward/{cid}/{part}", value,
+                    {mid: [v[n] for v in vs] for mid, vs in mistakes.items()})
     return out
 
 
