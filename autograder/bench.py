@@ -283,7 +283,47 @@ def format_table(rows, columns):
     if all("speedup" in row.cells for row in rows):
         speedups = ", ".join(f"{row.name} {row.cells['speedup']}" for row in rows)
         lines.append(f"naive -> im2col speed-up: {speedups} (the course claims {COURSE_CLAIM})")
+    verdicts = goals(rows)
+    if verdicts:
+        lines += ["", "where the reference stands against its goals:"] + [f"  {v}" for v in verdicts]
     return "\n".join(lines)
+
+
+# The reference's goals (performance issue): on the real layers, forward no slower than PyTorch's
+# conv2d, >= 60 % of the bare GEMM on the two large ones, backward <= 1.2x PyTorch's; and the
+# naive -> im2col speed-up of the course's claim.
+GOAL_CASES = ("cifar", "alexnet", "mid")
+LARGE_CASES = ("alexnet", "mid")
+GOAL_GEMM_SHARE = 0.60
+GOAL_BACKWARD_RATIO = 1.2
+GOAL_SPEEDUP = 200
+
+
+def goals(rows):
+    """One line per goal and case: the measured value, the goal, met or the gap."""
+    out = []
+
+    def verdict(ok, text):
+        out.append(f"{'met ' if ok else 'GAP '} {text}")
+
+    for row in rows:
+        c = row.cells
+        real = row.name in GOAL_CASES
+        if real and "torch_fwd" in c:
+            r = c["im2col"].value / c["torch_fwd"].value
+            verdict(r <= 1.0, f"{row.name}: forward {r:.2f}x PyTorch's time (goal <= 1x)")
+        if row.name in LARGE_CASES and "gemm_share" in c:
+            share = c["gemm_share"].value / 100
+            verdict(share >= GOAL_GEMM_SHARE,
+                    f"{row.name}: forward at {share:.0%} of the bare GEMM (goal >= {GOAL_GEMM_SHARE:.0%})")
+        if real and "torch_bwd" in c:
+            r = c["im2col_bwd"].value / c["torch_bwd"].value
+            verdict(r <= GOAL_BACKWARD_RATIO,
+                    f"{row.name}: backward {r:.2f}x PyTorch's time (goal <= {GOAL_BACKWARD_RATIO}x)")
+        if real and "speedup" in c:
+            verdict(c["speedup"].value >= GOAL_SPEEDUP,
+                    f"{row.name}: naive -> im2col {c['speedup']} (goal >= {GOAL_SPEEDUP}x)")
+    return out
 
 
 def _case_names(text):

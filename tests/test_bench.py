@@ -73,3 +73,28 @@ def test_unknown_case_is_refused_with_the_choices():
     done = run_bench("--quick", "--cases", "lecture,resnet")
     assert done.returncode == 2
     assert "resnet" in done.stderr and "lecture, cifar, alexnet, mid" in done.stderr
+
+
+def test_goal_verdicts_state_met_goals_and_gaps():
+    from autograder import bench, cases
+    from autograder.bench import Cell, Row
+
+    def row(name, **seconds):
+        r = Row(name, cases.LARGE[name], float, 1, 0, 1)
+        r.cells = {k: Cell(v, "seconds") for k, v in seconds.items()}
+        r.cells["gemm_share"] = Cell(100 * seconds["gemm"] / seconds["im2col"], "percent")
+        r.cells["speedup"] = Cell(seconds["naive"] / seconds["im2col"], "ratio")
+        return r
+
+    lines = bench.goals([
+        row("alexnet", im2col=1.0, torch_fwd=2.0, gemm=0.9, im2col_bwd=3.0, torch_bwd=2.0, naive=500.0),
+        row("cifar", im2col=3.0, torch_fwd=2.0, gemm=1.0, im2col_bwd=1.0, torch_bwd=1.0, naive=300.0),
+    ])
+    assert "met  alexnet: forward 0.50x PyTorch's time (goal <= 1x)" in lines
+    assert "met  alexnet: forward at 90% of the bare GEMM (goal >= 60%)" in lines
+    assert "GAP  alexnet: backward 1.50x PyTorch's time (goal <= 1.2x)" in lines
+    assert "GAP  cifar: forward 1.50x PyTorch's time (goal <= 1x)" in lines
+    assert "met  cifar: backward 1.00x PyTorch's time (goal <= 1.2x)" in lines
+    assert "met  cifar: naive -> im2col 100x (goal >= 200x)" not in lines
+    assert "GAP  cifar: naive -> im2col 100x (goal >= 200x)" in lines
+    assert not any("cifar: forward at" in line for line in lines)   # the GEMM goal is for large layers
