@@ -24,6 +24,7 @@ import math
 import os
 import re
 import tempfile
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,10 +32,58 @@ from autograder.assignments import ASSIGNMENTS
 from autograder.config import POINTS_PER_ASSIGNMENT
 
 GRADERS_DIR = Path(__file__).resolve().parent / "graders"
-CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "reason")
+CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "reason", "isolation")
+CSV_TEXT_CELL_CHARS = 2000   # a reason longer than this is cut in grades.csv (results.json has it all)
 GRADED, ERROR = "graded", "error"
 HIDDEN_LINE = "[grader line hidden]"
 _MIN_GRADER_LINE = 12        # shorter grader lines ("return", "else:") are too common to hide
+
+
+# --------------------------------------------------------------------------- safe text
+def safe_text(text):
+    """`text` as a str that any UTF-8 file, JSON or terminal takes: lone surrogates (from a
+    student's exception message or a non-UTF-8 file name) become the escape `\\udcff`."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def safe_data(value):
+    """`value` (JSON-like: dicts, lists, tuples, str, numbers) with every str, keys included,
+    passed through safe_text: the one place student strings are made safe to write."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {safe_data(k): safe_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [safe_data(v) for v in value]
+    return value
+
+
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}   # controls, bidi/format, surrogates, private
+
+
+def printable(text, keep_newlines=False):
+    """`text` for a terminal or a log: control characters (ESC, CR, NUL...), bidirectional and
+    other format characters (U+202E...) and lone surrogates escaped as \\x1b, \\u202e...;
+    newlines kept only if `keep_newlines` (tabs always kept)."""
+    keep = "\t\n" if keep_newlines else "\t"
+    return "".join(ch if ch in keep or unicodedata.category(ch) not in _UNPRINTABLE
+                   else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for ch in str(text))
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text):
+    """A text cell a spreadsheet shows as text: one starting like a formula (= + - @, tab, CR)
+    gets a leading `'`. Only for text cells: a number stays a number."""
+    text = safe_text(text)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 # --------------------------------------------------------------------------- scrubbing
@@ -127,6 +176,7 @@ def graded_results(tests, *, info, lines, execution_time):
     found = misconceptions(tests)
     if found:
         summary.append("Diagnosed mistakes: " + ", ".join(found) + ".")
+    summary[:0] = _isolation_lines(info)
     return {"score": score, "max_score": POINTS_PER_ASSIGNMENT,
             "execution_time": round(execution_time, 3),
             "output": scrub("\n".join([*summary, *lines])), "tests": tests,
@@ -137,12 +187,22 @@ def error_results(reason, *, info, lines=(), execution_time=0.0, tests=()):
     """results.json of a submission that could not be graded: score 0, status error, and the
     reason first in `output`. `tests` are whatever verdicts were reached before the failure;
     they are reported but not counted."""
-    output = [f"Not graded: {reason}",
+    output = [*_isolation_lines(info), f"Not graded: {reason}",
               "This is a grading error, not a score: the submission needs a look by the course staff.",
               *lines]
     return {"score": 0.0, "max_score": POINTS_PER_ASSIGNMENT,
             "execution_time": round(execution_time, 3), "output": scrub("\n".join(output)),
             "tests": list(tests), "extra_data": {**info, "status": ERROR, "reason": reason}}
+
+
+PARTIAL_ISOLATION = ("Isolation: PARTIAL. This submission ran without the full cage "
+                     "(graded with --allow-partial-isolation): its code could reach the grader's "
+                     "files and processes, so this result is not safe for graded work.")
+
+
+def _isolation_lines(info):
+    """The first line of `output` when the submission ran with partial isolation, else none."""
+    return [PARTIAL_ISOLATION] if info.get("isolation") == "partial" else []
 
 
 def _points(value, digits=1):
@@ -152,12 +212,13 @@ def _points(value, digits=1):
 
 # --------------------------------------------------------------------------- files
 def write_atomic(path, text):
-    """Write `text` to `path` through a temporary file in the same folder and os.replace."""
+    """Write `text` to `path` through a temporary file in the same folder and os.replace; a
+    lone surrogate is written as its escape, never an error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -166,17 +227,33 @@ def write_atomic(path, text):
 
 
 def write_results(folder, results):
-    """results.json and feedback.html of one submission into `folder`."""
+    """results.json and feedback.html of one submission into `folder` (every string safe_text)."""
+    results = safe_data(results)
     write_atomic(Path(folder) / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     write_atomic(Path(folder) / "feedback.html", feedback_html(results))
 
 
 def csv_row(results):
-    """The grades.csv row of a results.json dict."""
+    """The grades.csv row of a results.json dict (true names, not yet escaped)."""
     extra = results["extra_data"]
     return {"student": extra["student"], "assignment": extra["assignment"],
             "score": _points(results["score"], 2), "max_score": _points(results["max_score"], 2),
-            "status": extra["status"], "reason": extra["reason"]}
+            "status": extra["status"], "reason": extra["reason"],
+            "isolation": extra.get("isolation") or ""}
+
+
+TEXT_COLUMNS = ("student", "assignment", "status", "reason", "isolation")
+
+
+def _csv_cell(column, value):
+    """A grades.csv cell: text cells spreadsheet_safe (and cut to CSV_TEXT_CELL_CHARS), numbers
+    as they are."""
+    if column not in TEXT_COLUMNS:
+        return value
+    text = str(value)
+    if len(text) > CSV_TEXT_CELL_CHARS:
+        text = text[:CSV_TEXT_CELL_CHARS] + " [cut]"
+    return spreadsheet_safe(text)
 
 
 def write_grades_csv(path, rows):
@@ -185,15 +262,19 @@ def write_grades_csv(path, rows):
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n",
                             extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(sorted(rows, key=lambda r: (r["student"], r["assignment"])))
+    for row in sorted(rows, key=lambda r: (safe_text(r["student"]), r["assignment"])):
+        writer.writerow({column: _csv_cell(column, row.get(column, "")) for column in CSV_COLUMNS})
     write_atomic(path, buffer.getvalue())
 
 
 def score_table(rows):
-    """The plain-text table the CLI prints: student, assignment, score/100, status, note."""
+    """The plain-text table the CLI prints: student, assignment, score/100, status, note; every
+    cell `printable` (a name or message cannot move the cursor or reverse the text)."""
     header = ("student", "assignment", "score", "status", "note")
-    body = [(r["student"], r["assignment"], f"{r['score']}/{r['max_score']}", r["status"],
-             r.get("note", "")) for r in sorted(rows, key=lambda r: (r["student"], r["assignment"]))]
+    ordered = sorted(rows, key=lambda r: (safe_text(r["student"]), r["assignment"]))
+    body = [tuple(printable(c) for c in (r["student"], r["assignment"],
+                                         f"{r['score']}/{r['max_score']}", r["status"],
+                                         r.get("note", ""))) for r in ordered]
     widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header) - 1)]
     lines = []
     for row in [header, *body]:

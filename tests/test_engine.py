@@ -141,11 +141,14 @@ def default_hidden_paths(*extra):
 
 
 class SandboxStudent:
-    isolation = "partial"
-    isolation_note = "a stand-in: no cage at all"
+    """Isolation as $STANDIN_ISOLATION says (default full); partial refused unless allowed."""
 
-    def __init__(self, cells, name="student", hidden_paths=()):
+    def __init__(self, cells, name="student", hidden_paths=(), allow_partial=False):
         self.cells, self.name = cells, name
+        self.isolation = os.environ.get("STANDIN_ISOLATION", "full")
+        self.isolation_note = "a stand-in: no cage at all" if self.isolation == "partial" else ""
+        if self.isolation == "partial" and not allow_partial:
+            raise RuntimeError("full isolation is impossible here; pass --allow-partial-isolation")
 
     def __enter__(self):
         code = "\\n".join(self.cells)
@@ -346,7 +349,7 @@ def test_results_json_follows_gradescope_schema(tmp_path, standin):
     for results in (ann, bob):
         check_gradescope(results, "a3_im2col")
         assert results["extra_data"]["status"] == "graded"
-        assert "Sandbox isolation: partial (a stand-in: no cage at all)." in results["output"]
+        assert "Sandbox isolation: full." in results["output"]
         assert "ran in 0.2 s" in results["output"] and "ran 3 cell(s)" in results["output"]
         assert "left out after hanging: cell 7" in results["output"]
     assert ann["score"] == 100
@@ -367,7 +370,7 @@ def test_grades_csv_lists_every_submission_with_its_status(tmp_path, standin):
     rows = grade([src], out, standin, stream=Quiet())
     table = read_csv(out)
     assert list(csv.reader((out / "grades.csv").open()))[0] == [
-        "student", "assignment", "score", "max_score", "status", "reason"]
+        "student", "assignment", "score", "max_score", "status", "reason", "isolation"]
     assert table["ann", "a5_fft"]["status"] == "graded" and table["ann", "a5_fft"]["score"] == "100"
     zed = table["zed", "a5_fft"]
     assert (zed["status"], zed["score"], zed["max_score"]) == ("error", "0", "100")
