@@ -127,3 +127,89 @@ def test_no_contract_function(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(SubmissionError, match="cannot be read"):
         load_submission(tmp_path / "absent.ipynb")
+
+
+# ---- notebook JSON of any shape: a Submission or a SubmissionError, nothing else (issue 9.1) ----
+GOOD_ANSWER = {"cell_type": "code", "source": "def zero_pad(x, pad):\n    return x\n",
+               "metadata": {"nbgrader": {"grade_id": "zero_pad", "solution": True}}}
+
+
+def _nb(*cells, **top):
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                       "cells": [GOOD_ANSWER, *cells], **top})
+
+
+@pytest.mark.parametrize("cell", [
+    "not a cell", 42, None, [1, 2], {"cell_type": ["code"]},
+    {"cell_type": "code", "source": 7},
+    {"cell_type": "code", "source": ["x = 1\n", 2, None]},
+    {"cell_type": "code", "source": {"a": 1}},
+    {"cell_type": "code", "source": "", "metadata": "tags"},
+    {"cell_type": "code", "source": "", "metadata": {"nbgrader": ["grade_id"]}},
+    {"cell_type": "code", "source": "", "metadata": {"nbgrader": {"grade_id": ["zero_pad"],
+                                                                 "solution": True}}},
+    {"cell_type": "code", "source": "", "metadata": {"nbgrader": {"grade_id": {"a": 1},
+                                                                 "grade": True}}},
+    {"cell_type": "code", "source": "", "metadata": {"tags": 5}},
+    {"cell_type": "code", "source": "", "metadata": {"tags": [["demo"], {"x": 1}, "demo"]}},
+    {"cell_type": "code", "source": "-" * 200000 + "1\n%magic"},
+    {"cell_type": "code", "source": "x = '" + "\ud800\x00\u202e" * 1000 + "'"},
+])
+def test_cells_of_any_shape_never_break_loading(tmp_path, cell):
+    path = tmp_path / "odd.ipynb"
+    path.write_text(_nb(cell), encoding="utf-8", errors="surrogatepass")
+    sub = load_submission(path)
+    assert sub.assignment == "a1_naive" and "zero_pad" in sub.functions
+
+
+def test_cell_whose_source_is_not_text_is_named_and_not_run(tmp_path):
+    path = tmp_path / "odd.ipynb"
+    path.write_text(_nb({"cell_type": "code", "source": ["print(1)\n", 2]}))
+    sub = load_submission(path)
+    assert sub.problems == ["cell 2 has a source that is not text and was not run"]
+    assert "print(1)" not in sub.source
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[" * 100000 + "]" * 100000, "nested too deeply"),
+    ('{"nbformat": 4, "cells": [{"metadata": ' + "[" * 100000 + "]" * 100000 + "}]}",
+     "nested too deeply"),
+    (json.dumps({"nbformat": "4", "cells": []}), 'nbformat version as "4"'),
+    (json.dumps({"nbformat": True, "cells": []}), "nbformat version as true"),
+    (json.dumps({"nbformat": 4, "cells": {"0": GOOD_ANSWER}}), "not a Jupyter notebook"),
+    (json.dumps([GOOD_ANSWER]), "not a Jupyter notebook"),
+    ('"just a string"', "not a Jupyter notebook"),
+])
+def test_malformed_json_is_a_submission_error(tmp_path, text, message):
+    path = tmp_path / "bad.ipynb"
+    path.write_text(text)
+    with pytest.raises(SubmissionError, match=message):
+        load_submission(path)
+
+
+def test_not_utf8_and_oversized_are_submission_errors(tmp_path):
+    path = tmp_path / "latin.ipynb"
+    path.write_bytes(_nb().encode().replace(b"zero_pad(x", b"zero_pad(\xe9"))
+    with pytest.raises(SubmissionError, match="not UTF-8"):
+        load_submission(path)
+    from autograder import extract
+    huge = tmp_path / "huge.ipynb"
+    huge.write_text(_nb({"cell_type": "markdown", "source": "x" * (extract.MAX_NOTEBOOK_BYTES + 1)}))
+    with pytest.raises(SubmissionError, match="notebooks over 64 MB are not graded"):
+        load_submission(huge)
+
+
+def test_duplicate_keys_are_noted_and_the_last_one_used(tmp_path):
+    path = tmp_path / "dup.ipynb"
+    decoy = json.dumps([{"cell_type": "code", "source": "def im2col(x, f):\n    return x\n",
+                         "metadata": {"nbgrader": {"grade_id": "im2col", "solution": True}}}])
+    path.write_text(_nb()[:-1] + f', "cells": {decoy}}}')
+    sub = load_submission(path)
+    assert sub.assignment == "a3_im2col"
+    assert any("keys given twice" in p and "'cells'" in p for p in sub.problems)
+
+
+def test_bytes_given_are_what_is_read(tmp_path):
+    path = tmp_path / "on-disk.ipynb"
+    path.write_text("not a notebook")
+    assert load_submission(path, data=_nb().encode()).assignment == "a1_naive"
