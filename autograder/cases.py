@@ -1,7 +1,10 @@
 """The one table of layer cases that the project's tests, the hidden graders and the benchmark draw from.
 
 A case fixes the sizes of a convolutional layer and a seed; `case.arrays()` builds x, w, b from that
-seed, so a rerun sees the same numbers and gives the same grade. Sizes follow COURSE_SPEC §1:
+seed (the published numbers the project's tests use). A grading run draws a fresh seed of its own
+(autograder.runner.new_seed) and passes it as `run_seed`: the hidden numbers are then mixed from
+both, so nobody can know them in advance, and a run replayed with the same seed gives the same
+grade. Shapes, strides and pads always come from this table. Sizes follow COURSE_SPEC §1:
 x (H, W, C, M), w (K, f, f, C), b (K,).
 
 `GRID` covers pad 0/1/2, stride 1/2/3, f = 1...11, H != W, C = 1 and C > 1, M = 1 and M > 1 and
@@ -68,18 +71,29 @@ class Case:
         return (f"x {self.H}x{self.W}x{self.C}x{self.M}, {self.K} filters {self.f}x{self.f}, "
                 f"stride {self.stride}, pad {self.pad}")
 
-    def arrays(self, dtype=np.float64, seed_offset=0):
-        """x, w, b drawn from this case's seed (plus `seed_offset`, for fresh inputs)."""
-        rng = np.random.default_rng(self.seed * 1_000_003 + seed_offset)
+    def _rng(self, purpose, seed_offset, run_seed):
+        """The generator of one kind of array (`purpose`): from the published seed when
+        `run_seed` is None, else from the run's seed mixed with this case's seed."""
+        if run_seed is None:
+            return np.random.default_rng(self.seed * 1_000_003 + (500_009 if purpose else 0)
+                                         + seed_offset)
+        return np.random.default_rng([run_seed, self.seed, purpose, seed_offset])
+
+    def arrays(self, dtype=np.float64, seed_offset=0, run_seed=None):
+        """x, w, b drawn from this case's seed (plus `seed_offset`, for fresh inputs).
+
+        run_seed None: the published numbers (the project's tests, the benchmark). A grading run
+        passes its own fresh seed, so the hidden numbers cannot be known in advance.
+        """
+        rng = self._rng(0, seed_offset, run_seed)
         x = rng.standard_normal(self.x_shape).astype(dtype)
         w = rng.standard_normal(self.w_shape).astype(dtype)
         b = rng.standard_normal(self.K).astype(dtype)
         return x, w, b
 
-    def dout(self, dtype=np.float64, seed_offset=0):
+    def dout(self, dtype=np.float64, seed_offset=0, run_seed=None):
         """An upstream gradient with the output's shape, from a seed distinct from arrays()."""
-        rng = np.random.default_rng(self.seed * 1_000_003 + 500_009 + seed_offset)
-        return rng.standard_normal(self.out_shape).astype(dtype)
+        return self._rng(1, seed_offset, run_seed).standard_normal(self.out_shape).astype(dtype)
 
     def with_(self, **changes):
         return replace(self, **changes)

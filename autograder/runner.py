@@ -21,12 +21,22 @@ and its output for the student:
 Scoring (autograder.assignments): a function's hidden points are shared among its non-public
 tests in proportion to their weight (a parametrized test's weight split evenly among its
 cases); its visible points go to its public test(s). With everything selected, every
-assignment totals exactly 100.
+assignment totals exactly 100. Only real answers score: a function none of whose hidden
+correctness tests passed (missing, raising NotImplementedError, wrong everywhere) earns nothing
+from its contract, robustness, timing or memory tests, and their output says why.
+
+Hidden numbers: every run has a `seed` (run_graders draws a fresh one, `new_seed()`, unless
+given one to replay a run) that the graders' `seed` fixture hands to every check, so an answer
+cannot look its outputs up in a table built from the public source. The same seed gives the
+same inputs, scores and messages. `PUBLISHED` grades on the published numbers of the case table
+(what the project's own tests see).
 """
 import contextlib
 import io
 import math
 import os
+import re
+import secrets
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +45,14 @@ import pytest
 
 from autograder import assignments, grading
 from autograder.grading import Failed
-from autograder.student import InProcessStudent, StudentError
+from autograder.student import InProcessStudent, MissingFunction, StudentError
 from autograder.timing import GraderError
 
 GRADERS = Path(__file__).resolve().parent / "graders"
 SESSION_KEY = pytest.StashKey()   # config.stash[SESSION_KEY] -> the _Session of this run
+
+PUBLISHED = "published"   # run_graders(seed=PUBLISHED): the case table's published numbers
+BLOCKED_IMPORT = "library convolution is not allowed"   # the cage's message for a blocked import
 
 GRADER_ERROR = ("The grader could not run this test: an internal problem of the grader, not a "
                 "verdict on your answer. Please tell the course staff.")
@@ -127,8 +140,9 @@ def _item_info(item):
 class _Session:
     """The pytest plugin of one run: hands out the students, collects results."""
 
-    def __init__(self, student, reference_student, functions, include_public):
+    def __init__(self, student, reference_student, functions, include_public, seed):
         self.student = student
+        self.seed = seed         # int, or None for the published numbers
         self.reference_student = reference_student
         self.functions = functions
         self.include_public = include_public
@@ -194,7 +208,10 @@ def _verdict(phase, excinfo):
 
 
 def _run_pytest(path, session):
-    args = [str(path), "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:faulthandler",
+    # --disable-plugin-autoload: no third-party plugin (e.g. pytest-playwright, installed for the
+    # browser tests) hooks into the graders' run.
+    args = [str(path), "-q", "--no-header", "--disable-plugin-autoload",
+            "-p", "no:cacheprovider", "-p", "no:faulthandler",
             "--assert=plain", "--capture=sys", "--tb=no", "--import-mode=importlib",
             "-c", os.devnull, "--rootdir", str(path.parent),
             "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
@@ -204,13 +221,32 @@ def _run_pytest(path, session):
     return code, sink.getvalue()
 
 
-def run_graders(assignment, student, reference_student=None, functions=None, include_public=True):
+def new_seed():
+    """A fresh seed for one grading run: 64 random bits nobody can guess."""
+    return secrets.randbits(64)
+
+
+def _run_seed(seed):
+    """The seed the graders get: an int >= 0 as given, a fresh one for None, None for PUBLISHED."""
+    if seed is None:
+        return new_seed()
+    if seed == PUBLISHED:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer (or None for a fresh one); got {seed!r}")
+    return seed
+
+
+def run_graders(assignment, student, reference_student=None, functions=None, include_public=True,
+                seed=None):
     """Run the graders of `assignment` on `student`; a TestOutcome per test, scored.
 
     reference_student: a student-like object running the reference, timed through the same
     harness as `student` (default: the reference in this process). functions: only the tests of
     these contract functions (default: all). include_public: also the public-check tests.
+    seed: decides every hidden number (see the module docstring); None draws a fresh one.
     """
+    run_seed = _run_seed(seed)
     entries = assignments.graded(assignment)
     known = {g.function for g in entries}
     if functions is not None:
@@ -220,24 +256,49 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
                              f"its functions: {', '.join(sorted(known))}")
         functions = set(functions)
     session = _Session(student, reference_student or default_reference_student(),
-                       functions, include_public)
+                       functions, include_public, run_seed)
     path = GRADERS / f"test_{assignment}.py"
     code, log = _run_pytest(path, session)
-    outcomes = [_outcome(info, session.excinfo.get(nid), session.notes.get(nid, ()))
+    outcomes = [_outcome(info, session.excinfo.get(nid), session.notes.get(nid, ()), student)
                 for nid, info in session.items.items()]
     problem = "\n".join(session.collect_errors) or (log if code not in (0, 1) else "")
     selected = [g for g in entries if functions is None or g.function in functions]
     outcomes += _missing(selected, outcomes, include_public, problem)
+    _only_real_answers(outcomes)
     _score(selected, outcomes)
     return outcomes
 
 
-def _outcome(info, raised, notes):
+def _blocked_import(student, function):
+    """The load error of the cell meant to define `function` when that cell stopped on a blocked
+    library-convolution import (the cage's ImportError), else None."""
+    report = getattr(student, "load_report", None)
+    blocked = [e for e in getattr(report, "errors", ()) if BLOCKED_IMPORT in str(e.message)]
+    cells = {c.index: c.source for c in getattr(student, "cells", ())}
+    defines = re.compile(rf"^\s*def\s+{re.escape(function)}\s*\(", re.MULTILINE)
+    return next((e for e in blocked if e.index not in cells or defines.search(cells[e.index])), None)
+
+
+def _missing_verdict(student, function):
+    """(output, misconception) for a test of `function` that the submission does not define."""
+    error = _blocked_import(student, function)
+    if error is None:
+        return None
+    from autograder.graders import diagnosis_text    # the graders import this module
+    return (f"`{function}` is missing because the cell defining it stopped on an import: "
+            f"{error.type}: {error.message}. A library convolution is not allowed; write the "
+            f"layer with numpy's arrays." + diagnosis_text("library-convolution"),
+            "library-convolution")
+
+
+def _outcome(info, raised, notes, student=None):
     status, output, mistake, detail = "passed", " ".join(notes), None, ""
     if info.error:
         status, output, detail = "error", GRADER_ERROR, info.error
     elif raised is not None:
         status, output, mistake, detail = _verdict(*raised)
+        if status == "failed" and isinstance(raised[1].value, MissingFunction):
+            output, mistake = _missing_verdict(student, info.function) or (output, mistake)
     tags = [f"function:{info.function}", f"kind:{info.kind}"]
     if mistake:
         tags.append(f"misconception:{mistake}")
@@ -258,6 +319,21 @@ def _missing(entries, outcomes, include_public, problem):
                     [f"function:{g.function}", "kind:correctness"], 0.0, 0.0, GRADER_ERROR,
                     "error", public, detail=problem or f"no {what} found for {g.function}"))
     return extra
+
+
+def _only_real_answers(outcomes):
+    """Fail the passing contract/robustness/timing/memory tests of every function whose hidden
+    correctness tests all failed: a missing or wrong function earns none of their points."""
+    correctness = {}
+    for o in outcomes:
+        if o.kind == "correctness" and not o.public:
+            correctness.setdefault(o.function, []).append(o.status)
+    unreal = {f for f, statuses in correctness.items() if all(s == "failed" for s in statuses)}
+    for o in outcomes:
+        if o.function in unreal and o.kind != "correctness" and o.status == "passed":
+            o.status = "failed"
+            o.output = (f"This check passed, but it earns no points until `{o.function}` returns "
+                        "a correct result on at least one case." + (f" ({o.output})" if o.output else ""))
 
 
 def _score(entries, outcomes):

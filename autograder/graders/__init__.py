@@ -6,8 +6,11 @@ student's function, compares with autograder.reference, and raises `Failed` with
 the student (the case tried, what was expected, what came, and the hint of a recognised
 mistake) when the answer is wrong. Messages never quote grader code.
 
-Arguments are built from a case (autograder.cases) by `inputs(function, case)`, always in the
-contract's positional order, e.g. (x, w, b, stride, pad) for a forward layer.
+Arguments are built from a case (autograder.cases) by `inputs(function, case, seed=...)`, always
+in the contract's positional order, e.g. (x, w, b, stride, pad) for a forward layer. Every check
+that draws numbers takes the run's `seed` (the `seed` fixture, autograder.runner.run_graders): a
+grading run draws a fresh one, so the hidden numbers (correctness, timing and memory cases alike)
+cannot be looked up in advance; None means the published numbers of the case table.
 """
 import ast
 import math
@@ -33,13 +36,17 @@ RESULT_NAMES = {
 
 
 # --------------------------------------------------------------------------- inputs from a case
-def _rng(case, purpose, seed_offset):
-    return np.random.default_rng([case.seed, purpose, seed_offset])
+def _col2im_rng(case, seed_offset, seed):
+    """The generator of col2im's input Y (a stream distinct from Case.arrays' and Case.dout's)."""
+    if seed is None:
+        return np.random.default_rng([case.seed, 1, seed_offset])
+    return np.random.default_rng([seed, case.seed, 2, seed_offset])
 
 
-def inputs(function, case, dtype=np.float64, seed_offset=0):
-    """The positional arguments of `function` for `case` (fresh numbers for each seed_offset)."""
-    x, w, b = case.arrays(dtype, seed_offset)
+def inputs(function, case, dtype=np.float64, seed_offset=0, seed=None):
+    """The positional arguments of `function` for `case`: fresh numbers for each seed_offset,
+    drawn from the run's `seed` (None: the published numbers)."""
+    x, w, b = case.arrays(dtype, seed_offset, run_seed=seed)
     s, p = case.stride, case.pad
     if function == "conv_output_size":
         return (case.H, case.f, s, p)
@@ -52,10 +59,10 @@ def inputs(function, case, dtype=np.float64, seed_offset=0):
     if function == "im2col":
         return (x, case.f, s, p)
     if function == "col2im":
-        Y = _rng(case, 1, seed_offset).standard_normal(case.col_shape).astype(dtype)
+        Y = _col2im_rng(case, seed_offset, seed).standard_normal(case.col_shape).astype(dtype)
         return (Y, case.x_shape, case.f, s, p)
     if function in BACKWARD:
-        return (case.dout(dtype, seed_offset), x, w, s, p)
+        return (case.dout(dtype, seed_offset, run_seed=seed), x, w, s, p)
     raise ValueError(f"no inputs defined for {function!r}")
 
 
@@ -80,6 +87,24 @@ def _describe(value):
     return f"{value!r} ({type(value).__name__})"
 
 
+KIND_NAMES = {"f": "real floating-point", "c": "complex", "i": "integer", "u": "unsigned integer",
+              "b": "boolean"}
+
+
+def kind_mismatch(expected, got, name):
+    """A sentence when `got` is an array of another kind (float, complex, int) than `expected`,
+    e.g. a complex result of a real layer whose real part is right; else None."""
+    if not (isinstance(expected, np.ndarray) and isinstance(got, np.ndarray)):
+        return None
+    if got.dtype.kind == expected.dtype.kind:
+        return None
+    return (f"{name} has dtype {got.dtype} ({KIND_NAMES.get(got.dtype.kind, got.dtype.kind)}) where "
+            f"a {KIND_NAMES.get(expected.dtype.kind, expected.dtype.kind)} array of dtype "
+            f"{expected.dtype} (the dtype of the inputs) was expected; a real layer returns a real "
+            f"result even when its values are right (take the real part, e.g. np.fft.irfft2, and "
+            f"cast to x.dtype)")
+
+
 def mismatch(expected, got, name):
     """None when `got` matches `expected`; else a sentence saying how it differs."""
     if isinstance(name, tuple):
@@ -88,6 +113,9 @@ def mismatch(expected, got, name):
         problems = [mismatch(e, g, n) for e, g, n in zip(expected, got, name)]
         problems = [p for p in problems if p]
         return "; ".join(problems) or None
+    kind = kind_mismatch(expected, got, name)
+    if kind:
+        return kind
     if misconceptions.values_match(got, expected):
         return None
     if isinstance(expected, np.ndarray):
@@ -123,9 +151,9 @@ def check_value(function, args, got, case_text):
                  misconception=mistake)
 
 
-def check_matches(student, function, case, dtype=np.float64):
-    """The student's value equals the reference's on `case`."""
-    args = inputs(function, case, dtype)
+def check_matches(student, function, case, seed, dtype=np.float64):
+    """The student's value equals the reference's on `case` (numbers from the run's `seed`)."""
+    args = inputs(function, case, dtype, seed=seed)
     check_value(function, args, student.call(function, *args), where(function, case))
 
 
@@ -139,9 +167,9 @@ def _arrays(value):
     return [v for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, np.ndarray)]
 
 
-def check_keeps_dtype(student, function, case, dtype=np.float32):
+def check_keeps_dtype(student, function, case, seed, dtype=np.float32):
     """float32 in, float32 out (every returned array), with values close to the reference's."""
-    args = inputs(function, case, dtype)
+    args = inputs(function, case, dtype, seed=seed)
     got = student.call(function, *args)
     wrong = [a.dtype for a in _arrays(got) if a.dtype != dtype]
     if wrong or not _arrays(got):
@@ -152,9 +180,9 @@ def check_keeps_dtype(student, function, case, dtype=np.float32):
     check_value(function, args, got, f"{where(function, case)} ({np.dtype(dtype).name})")
 
 
-def check_not_mutated(student, function, case):
+def check_not_mutated(student, function, case, seed):
     """The function leaves its array arguments unchanged."""
-    args = inputs(function, case)
+    args = inputs(function, case, seed=seed)
     result = student.call_full(function, *args)
     names = list(misconceptions.bind(function, args, {}))
     changed = [n for n, before, after in zip(names, args, result.args_after)
@@ -276,9 +304,10 @@ def check_no_library_convolution(student, function):
 
 
 # --------------------------------------------------------------------------- gradients
-def numerical_gradients(case, dout, h=1e-6):
-    """Central differences of sum(out * dout) for the reference layer: (dx, dw, db)."""
-    x, w, b = case.arrays()
+def numerical_gradients(case, dout, seed=None, h=1e-6):
+    """Central differences of sum(out * dout) for the reference layer at the x, w, b of `case`
+    drawn from `seed` (None: the published numbers): (dx, dw, db)."""
+    x, w, b = case.arrays(run_seed=seed)
     params = [x, w, b]
 
     def loss():
@@ -299,15 +328,18 @@ def numerical_gradients(case, dout, h=1e-6):
     return tuple(grads)
 
 
-def check_numerical_gradient(student, function, case):
+def check_numerical_gradient(student, function, case, seed):
     """(dx, dw, db) equal central differences of the forward layer's sum(out * dout)."""
-    args = inputs(function, case)
+    args = inputs(function, case, seed=seed)
     dout = args[0]
     got = student.call(function, *args)
-    numeric = numerical_gradients(case, dout)
+    numeric = numerical_gradients(case, dout, seed)
     if not (isinstance(got, tuple) and len(got) == 3
             and all(isinstance(g, np.ndarray) and g.shape == n.shape for g, n in zip(got, numeric))):
         check_value(function, args, got, f"{case.describe()}, with a random dout")
+    kinds = [p for p in map(kind_mismatch, numeric, got, RESULT_NAMES[function]) if p]
+    if kinds:
+        raise Failed(f"On {case.describe()}, with a random dout: {'; '.join(kinds)}.")
     for name, g, n in zip(RESULT_NAMES[function], got, numeric):
         err = float(np.max(np.abs(g - n))) if n.size else 0.0
         if not err <= 1e-6 * max(1.0, float(np.max(np.abs(n)))):
@@ -317,14 +349,17 @@ def check_numerical_gradient(student, function, case):
                          + (diagnosis_text(mistake) if mistake else ""), misconception=mistake)
 
 
-def check_adjoint(student, case, trials=2):
+def check_adjoint(student, case, seed, trials=2):
     """<im2col(x), Y> == <x, col2im(Y)> with the reference im2col, for random x and Y."""
     for t in range(trials):
-        x = case.arrays(seed_offset=t)[0]
-        args = inputs("col2im", case, seed_offset=t)
+        x = case.arrays(seed_offset=t, run_seed=seed)[0]
+        args = inputs("col2im", case, seed_offset=t, seed=seed)
         got = student.call("col2im", *args)
         lhs = float(np.sum(reference.im2col(x, case.f, case.stride, case.pad) * args[0]))
-        if isinstance(got, np.ndarray) and got.shape == case.x_shape:
+        kind = kind_mismatch(x, got, "the result")
+        if kind:
+            problem = kind
+        elif isinstance(got, np.ndarray) and got.shape == case.x_shape:
             rhs = float(np.sum(x * got))
             if math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-9 * max(1.0, abs(lhs))):
                 continue
@@ -400,10 +435,10 @@ SPEED_HINTS = {
 }
 
 
-def check_speed(student, reference_student, function, max_ratio, reference_function=None,
+def check_speed(student, reference_student, function, max_ratio, seed, reference_function=None,
                 reference_label="the reference"):
     """Best-of-repeats time of student.`function` <= max_ratio * the reference's, on TIMING[function],
-    with fresh inputs every repeat and every output checked."""
+    with fresh inputs (from the run's `seed`) every repeat and every output checked."""
     case = TIMING[function]
 
     def check(args, got, expected):
@@ -413,15 +448,15 @@ def check_speed(student, reference_student, function, max_ratio, reference_funct
                          f"{problem}. A fast answer must also be right.")
 
     check_time_ratio(student, reference_student, function,
-                     lambda k: inputs(function, case, seed_offset=k), where(function, case),
+                     lambda k: inputs(function, case, seed_offset=k, seed=seed), where(function, case),
                      max_ratio=max_ratio, reference_function=reference_function,
                      reference_label=reference_label, check=check, hint=SPEED_HINTS[function])
 
 
-def check_memory(student, function, factor):
+def check_memory(student, function, factor, seed):
     """Peak extra memory of one call <= factor * the bytes of its X_col, on MEMORY_CASE."""
     case = MEMORY_CASE
-    args = inputs(function, case)
+    args = inputs(function, case, seed=seed)
     result, peak = peak_memory(student, function, args)
     check_value(function, args, result.value, where(function, case))
     x_col = case.col_shape[0] * case.col_shape[1] * args[0].itemsize

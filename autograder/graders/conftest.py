@@ -4,10 +4,13 @@
   autograder.runner.run_graders;
 - `reference_student`: a student-like object running the reference, timed through the same
   harness as `student`;
-- `reference`: the module autograder.reference.
+- `reference`: the module autograder.reference;
+- `seed`: the run's seed, which decides every hidden number (autograder.runner.run_graders draws
+  a fresh one per grading run); None means the published numbers of the case table.
 
 Run directly (`pytest autograder/graders/test_a1_naive.py`), the graders grade the reference
-itself: every test should pass, which is how an instructor checks a new test.
+itself on the published numbers: every test should pass, which is how an instructor checks a
+new test.
 """
 import pytest
 
@@ -40,3 +43,9 @@ def reference_student(request):
 @pytest.fixture
 def reference():
     return reference_module
+
+
+@pytest.fixture
+def seed(request):
+    session = _session(request)
+    return session.seed if session else None

@@ -50,18 +50,18 @@ def test_zero_pad_public(student):
 
 @grades("zero_pad", "correctness", "pads x of shape {case.x_shape} by {case.pad}", weight=6)
 @pytest.mark.parametrize("case", PAD_CASES, ids=case_id)
-def test_zero_pad(student, case):
-    check_matches(student, "zero_pad", case)
+def test_zero_pad(student, seed, case):
+    check_matches(student, "zero_pad", case, seed=seed)
 
 
 @grades("zero_pad", "contract", "keeps float32 as float32")
-def test_zero_pad_float32(student):
-    check_keeps_dtype(student, "zero_pad", GRID[1])
+def test_zero_pad_float32(student, seed):
+    check_keeps_dtype(student, "zero_pad", GRID[1], seed=seed)
 
 
 @grades("zero_pad", "contract", "does not modify x")
-def test_zero_pad_no_mutation(student):
-    check_not_mutated(student, "zero_pad", GRID[1])
+def test_zero_pad_no_mutation(student, seed):
+    check_not_mutated(student, "zero_pad", GRID[1], seed=seed)
 
 
 # --------------------------------------------------------------------------- conv_forward_naive
@@ -73,18 +73,18 @@ def test_naive_public(student):
 
 @grades("conv_forward_naive", "correctness", "matches the reference on {case}", weight=8)
 @pytest.mark.parametrize("case", SMALL_CASES, ids=case_id)
-def test_naive(student, case):
-    check_matches(student, "conv_forward_naive", case)
+def test_naive(student, seed, case):
+    check_matches(student, "conv_forward_naive", case, seed=seed)
 
 
 @grades("conv_forward_naive", "contract", "keeps float32 as float32")
-def test_naive_float32(student):
-    check_keeps_dtype(student, "conv_forward_naive", GRID[1])
+def test_naive_float32(student, seed):
+    check_keeps_dtype(student, "conv_forward_naive", GRID[1], seed=seed)
 
 
 @grades("conv_forward_naive", "contract", "does not modify x, w or b")
-def test_naive_no_mutation(student):
-    check_not_mutated(student, "conv_forward_naive", GRID[1])
+def test_naive_no_mutation(student, seed):
+    check_not_mutated(student, "conv_forward_naive", GRID[1], seed=seed)
 
 
 @grades("conv_forward_naive", "robustness", "ValueError when the filter does not fit")

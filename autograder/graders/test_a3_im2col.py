@@ -21,18 +21,18 @@ def test_im2col_public(student):
 @grades("im2col", "correctness", "matches the index contract on x of shape {case.x_shape}, "
         "f={case.f}, stride {case.stride}, pad {case.pad}", weight=8)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_im2col(student, case):
-    check_matches(student, "im2col", case)
+def test_im2col(student, seed, case):
+    check_matches(student, "im2col", case, seed=seed)
 
 
 @grades("im2col", "contract", "keeps float32 as float32")
-def test_im2col_float32(student):
-    check_keeps_dtype(student, "im2col", GRID[1])
+def test_im2col_float32(student, seed):
+    check_keeps_dtype(student, "im2col", GRID[1], seed=seed)
 
 
 @grades("im2col", "contract", "does not modify x")
-def test_im2col_no_mutation(student):
-    check_not_mutated(student, "im2col", GRID[1])
+def test_im2col_no_mutation(student, seed):
+    check_not_mutated(student, "im2col", GRID[1], seed=seed)
 
 
 @grades("im2col", "robustness", "ValueError when the filter does not fit")
@@ -54,18 +54,18 @@ def test_forward_public(student):
 
 @grades("conv_forward_im2col", "correctness", "matches the reference on {case}", weight=8)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_forward(student, case):
-    check_matches(student, "conv_forward_im2col", case)
+def test_forward(student, seed, case):
+    check_matches(student, "conv_forward_im2col", case, seed=seed)
 
 
 @grades("conv_forward_im2col", "contract", "keeps float32 as float32")
-def test_forward_float32(student):
-    check_keeps_dtype(student, "conv_forward_im2col", GRID[1])
+def test_forward_float32(student, seed):
+    check_keeps_dtype(student, "conv_forward_im2col", GRID[1], seed=seed)
 
 
 @grades("conv_forward_im2col", "contract", "does not modify x, w or b")
-def test_forward_no_mutation(student):
-    check_not_mutated(student, "conv_forward_im2col", GRID[1])
+def test_forward_no_mutation(student, seed):
+    check_not_mutated(student, "conv_forward_im2col", GRID[1], seed=seed)
 
 
 @grades("conv_forward_im2col", "robustness", "ValueError when the filter does not fit")
@@ -86,12 +86,12 @@ def test_forward_no_library(student):
 @grades("conv_forward_im2col", "timing",
         f"at most {config.IM2COL_MAX_RATIO:g}x the reference's time on "
         f"{TIMING['conv_forward_im2col'].describe()}", weight=3)
-def test_forward_speed(student, reference_student):
-    check_speed(student, reference_student, "conv_forward_im2col", max_ratio=config.IM2COL_MAX_RATIO)
+def test_forward_speed(student, seed, reference_student):
+    check_speed(student, reference_student, "conv_forward_im2col", max_ratio=config.IM2COL_MAX_RATIO, seed=seed)
 
 
 @grades("conv_forward_im2col", "memory",
         f"peak extra memory at most {config.IM2COL_MAX_MEMORY_FACTOR:g}x its X_col on "
         f"{MEMORY_CASE.describe()}", weight=2)
-def test_forward_memory(student):
-    check_memory(student, "conv_forward_im2col", config.IM2COL_MAX_MEMORY_FACTOR)
+def test_forward_memory(student, seed):
+    check_memory(student, "conv_forward_im2col", config.IM2COL_MAX_MEMORY_FACTOR, seed=seed)

@@ -22,25 +22,25 @@ def test_naive_public(student):
 
 @grades("conv_backward_naive", "correctness", "dx, dw, db match the reference on {case}", weight=8)
 @pytest.mark.parametrize("case", SMALL_CASES, ids=case_id)
-def test_naive(student, case):
-    check_matches(student, "conv_backward_naive", case)
+def test_naive(student, seed, case):
+    check_matches(student, "conv_backward_naive", case, seed=seed)
 
 
 @grades("conv_backward_naive", "correctness", "dx, dw, db match numerical gradients on {case}",
         weight=2)
 @pytest.mark.parametrize("case", GRADIENT_CASES, ids=case_id)
-def test_naive_numerical(student, case):
-    check_numerical_gradient(student, "conv_backward_naive", case)
+def test_naive_numerical(student, seed, case):
+    check_numerical_gradient(student, "conv_backward_naive", case, seed=seed)
 
 
 @grades("conv_backward_naive", "contract", "keeps float32 as float32")
-def test_naive_float32(student):
-    check_keeps_dtype(student, "conv_backward_naive", GRID[1])
+def test_naive_float32(student, seed):
+    check_keeps_dtype(student, "conv_backward_naive", GRID[1], seed=seed)
 
 
 @grades("conv_backward_naive", "contract", "does not modify dout, x or w")
-def test_naive_no_mutation(student):
-    check_not_mutated(student, "conv_backward_naive", GRID[1])
+def test_naive_no_mutation(student, seed):
+    check_not_mutated(student, "conv_backward_naive", GRID[1], seed=seed)
 
 
 @grades("conv_backward_naive", "robustness", "ValueError when the filter does not fit")
@@ -67,25 +67,25 @@ def test_col2im_public(student):
 @grades("col2im", "correctness", "matches the reference on x of shape {case.x_shape}, "
         "f={case.f}, stride {case.stride}, pad {case.pad}", weight=6)
 @pytest.mark.parametrize("case", SMALL_CASES + (LARGE["cifar"],), ids=case_id)
-def test_col2im(student, case):
-    check_matches(student, "col2im", case)
+def test_col2im(student, seed, case):
+    check_matches(student, "col2im", case, seed=seed)
 
 
 @grades("col2im", "correctness", "is the adjoint of im2col on x of shape {case.x_shape}, f={case.f}, "
         "stride {case.stride}, pad {case.pad}", weight=2)
 @pytest.mark.parametrize("case", (GRID[2], GRID[6], LARGE["lecture"]), ids=case_id)
-def test_col2im_adjoint(student, case):
-    check_adjoint(student, case)
+def test_col2im_adjoint(student, seed, case):
+    check_adjoint(student, case, seed=seed)
 
 
 @grades("col2im", "contract", "keeps float32 as float32")
-def test_col2im_float32(student):
-    check_keeps_dtype(student, "col2im", GRID[1])
+def test_col2im_float32(student, seed):
+    check_keeps_dtype(student, "col2im", GRID[1], seed=seed)
 
 
 @grades("col2im", "contract", "does not modify X_col")
-def test_col2im_no_mutation(student):
-    check_not_mutated(student, "col2im", GRID[1])
+def test_col2im_no_mutation(student, seed):
+    check_not_mutated(student, "col2im", GRID[1], seed=seed)
 
 
 @grades("col2im", "robustness", "ValueError when the filter does not fit")
@@ -100,8 +100,8 @@ def test_col2im_no_library(student):
 
 @grades("col2im", "timing", f"at most {config.IM2COL_MAX_RATIO:g}x the reference's time on "
         f"{TIMING['col2im'].describe()}", weight=3)
-def test_col2im_speed(student, reference_student):
-    check_speed(student, reference_student, "col2im", max_ratio=config.IM2COL_MAX_RATIO)
+def test_col2im_speed(student, seed, reference_student):
+    check_speed(student, reference_student, "col2im", max_ratio=config.IM2COL_MAX_RATIO, seed=seed)
 
 
 # --------------------------------------------------------------------------- conv_backward_im2col
@@ -113,25 +113,25 @@ def test_im2col_public(student):
 
 @grades("conv_backward_im2col", "correctness", "dx, dw, db match the reference on {case}", weight=8)
 @pytest.mark.parametrize("case", SMALL_CASES + (LARGE["cifar"],), ids=case_id)
-def test_im2col(student, case):
-    check_matches(student, "conv_backward_im2col", case)
+def test_im2col(student, seed, case):
+    check_matches(student, "conv_backward_im2col", case, seed=seed)
 
 
 @grades("conv_backward_im2col", "correctness", "dx, dw, db match numerical gradients on {case}",
         weight=2)
 @pytest.mark.parametrize("case", GRADIENT_CASES, ids=case_id)
-def test_im2col_numerical(student, case):
-    check_numerical_gradient(student, "conv_backward_im2col", case)
+def test_im2col_numerical(student, seed, case):
+    check_numerical_gradient(student, "conv_backward_im2col", case, seed=seed)
 
 
 @grades("conv_backward_im2col", "contract", "keeps float32 as float32")
-def test_im2col_float32(student):
-    check_keeps_dtype(student, "conv_backward_im2col", GRID[1])
+def test_im2col_float32(student, seed):
+    check_keeps_dtype(student, "conv_backward_im2col", GRID[1], seed=seed)
 
 
 @grades("conv_backward_im2col", "contract", "does not modify dout, x or w")
-def test_im2col_no_mutation(student):
-    check_not_mutated(student, "conv_backward_im2col", GRID[1])
+def test_im2col_no_mutation(student, seed):
+    check_not_mutated(student, "conv_backward_im2col", GRID[1], seed=seed)
 
 
 @grades("conv_backward_im2col", "robustness", "ValueError when the filter does not fit")
@@ -151,5 +151,5 @@ def test_im2col_no_library(student):
 
 @grades("conv_backward_im2col", "timing", f"at most {config.IM2COL_MAX_RATIO:g}x the reference's "
         f"time on {TIMING['conv_backward_im2col'].describe()}", weight=3)
-def test_im2col_speed(student, reference_student):
-    check_speed(student, reference_student, "conv_backward_im2col", max_ratio=config.IM2COL_MAX_RATIO)
+def test_im2col_speed(student, seed, reference_student):
+    check_speed(student, reference_student, "conv_backward_im2col", max_ratio=config.IM2COL_MAX_RATIO, seed=seed)

@@ -17,18 +17,18 @@ def test_fft_public(student):
 
 @grades("conv_forward_fft", "correctness", "matches the reference on {case}", weight=8)
 @pytest.mark.parametrize("case", SMALL_CASES + (ALEXNET_CONV1,), ids=case_id)
-def test_fft(student, case):
-    check_matches(student, "conv_forward_fft", case)
+def test_fft(student, seed, case):
+    check_matches(student, "conv_forward_fft", case, seed=seed)
 
 
 @grades("conv_forward_fft", "contract", "keeps float32 as float32")
-def test_fft_float32(student):
-    check_keeps_dtype(student, "conv_forward_fft", GRID[1])
+def test_fft_float32(student, seed):
+    check_keeps_dtype(student, "conv_forward_fft", GRID[1], seed=seed)
 
 
 @grades("conv_forward_fft", "contract", "does not modify x, w or b")
-def test_fft_no_mutation(student):
-    check_not_mutated(student, "conv_forward_fft", GRID[1])
+def test_fft_no_mutation(student, seed):
+    check_not_mutated(student, "conv_forward_fft", GRID[1], seed=seed)
 
 
 @grades("conv_forward_fft", "robustness", "ValueError when the filter does not fit")
@@ -48,5 +48,5 @@ def test_fft_no_library(student):
 
 @grades("conv_forward_fft", "timing", f"at most {config.FFT_MAX_RATIO:g}x the reference FFT's "
         f"time on {TIMING['conv_forward_fft'].describe()}", weight=3)
-def test_fft_speed(student, reference_student):
-    check_speed(student, reference_student, "conv_forward_fft", max_ratio=config.FFT_MAX_RATIO)
+def test_fft_speed(student, seed, reference_student):
+    check_speed(student, reference_student, "conv_forward_fft", max_ratio=config.FFT_MAX_RATIO, seed=seed)
