@@ -52,7 +52,9 @@ GRADERS = Path(__file__).resolve().parent / "graders"
 SESSION_KEY = pytest.StashKey()   # config.stash[SESSION_KEY] -> the _Session of this run
 
 PUBLISHED = "published"   # run_graders(seed=PUBLISHED): the case table's published numbers
-BLOCKED_IMPORT = "library convolution is not allowed"   # the cage's message for a blocked import
+# A cell stopped by the cage on a library convolution: its refusal, or a library it hides.
+BLOCKED_IMPORT = re.compile(r"library convolution is not allowed|"
+                            r"No module named '(scipy|torch|jax|jaxlib|tensorflow|cv2)\b")
 
 GRADER_ERROR = ("The grader could not run this test: an internal problem of the grader, not a "
                 "verdict on your answer. Please tell the course staff.")
@@ -273,7 +275,7 @@ def _blocked_import(student, function):
     """The load error of the cell meant to define `function` when that cell stopped on a blocked
     library-convolution import (the cage's ImportError), else None."""
     report = getattr(student, "load_report", None)
-    blocked = [e for e in getattr(report, "errors", ()) if BLOCKED_IMPORT in str(e.message)]
+    blocked = [e for e in getattr(report, "errors", ()) if BLOCKED_IMPORT.search(str(e.message))]
     cells = {c.index: c.source for c in getattr(student, "cells", ())}
     defines = re.compile(rf"^\s*def\s+{re.escape(function)}\s*\(", re.MULTILINE)
     return next((e for e in blocked if e.index not in cells or defines.search(cells[e.index])), None)

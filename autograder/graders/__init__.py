@@ -253,10 +253,128 @@ def _dotted(node):
     return None
 
 
-def _uses_in(node, aliases, functions, seen):
-    """Banned modules reached from `node`, following calls to the submission's own functions."""
+# Ways to reach a library convolution that no import names: run-time names, internals, the
+# import machinery and the garbage collector.
+CONVOLUTION_NAME = re.compile(r"convolve|correlate", re.IGNORECASE)
+INTERNAL_MODULE = re.compile(r"(numpy|scipy)(\.core|(\.\w+)*\._\w*)(\.|$)")
+IMPORT_MACHINERY = {"meta_path": "sys.meta_path", "path_hooks": "sys.path_hooks",
+                    "get_objects": "gc.get_objects", "get_referrers": "gc.get_referrers",
+                    "get_referents": "gc.get_referents"}
+DYNAMIC_LOOKUPS = ("getattr", "vars", "__getattribute__", "__dict__")
+IMPORTERS = ("import_module", "__import__")
+
+
+def _int(node):
+    """The int of an integer constant node (-1 too), else "?" (not a slice bound)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _int(node.operand)
+        return -value if type(value) is int else "?"
+    value = getattr(node, "value", "?")
+    return value if type(value) is int else "?"
+
+
+def _fold(node, consts):
+    """The text of a string expression built from constants ("con" + "volve", f-strings,
+    "".join([...]), s[::-1], names assigned such strings), or None."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return consts.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _fold(node.left, consts), _fold(node.right, consts)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = [_fold(v.value if isinstance(v, ast.FormattedValue) else v, consts)
+                 for v in node.values]
+        return None if None in parts else "".join(parts)
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        text = _fold(node.value, consts)
+        bounds = [None if b is None else _int(b)
+                  for b in (node.slice.lower, node.slice.upper, node.slice.step)]
+        if text is None or not all(b is None or type(b) is int for b in bounds):
+            return None
+        return text[slice(*bounds)]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        text = _fold(node.func.value, consts)
+        if text is not None and node.func.attr == "join" and len(node.args) == 1 \
+                and isinstance(node.args[0], (ast.List, ast.Tuple)):
+            parts = [_fold(e, consts) for e in node.args[0].elts]
+            return None if None in parts else text.join(parts)
+        if text is not None and node.func.attr in ("lower", "upper", "strip") and not node.args:
+            return getattr(text, node.func.attr)()
+    return None
+
+
+def _string_constants(tree):
+    """Names assigned a string built from constants anywhere in `tree` -> that string."""
+    consts = {}
+    for _ in range(3):          # a few rounds: names built from names
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name):
+                text = _fold(node.value, consts)
+                if text is not None:
+                    consts[node.targets[0].id] = text
+    return consts
+
+
+def _module_path(text):
+    """Why importing the module named `text` is refused, or None."""
+    if _banned(text):
+        return _banned(text)
+    if INTERNAL_MODULE.match(text):
+        return f"numpy/scipy internals ({text})"
+    return None
+
+
+def _is_module(node, aliases):
+    """True for a name standing for numpy, scipy, torch or jax (or a module inside them)."""
+    return isinstance(node, ast.Name) and \
+        aliases.get(node.id, "").split(".")[0] in ("numpy", "scipy", "torch", "jax")
+
+
+def _bypasses(node, aliases, consts, docstrings):
+    """What in `node` itself reaches a library convolution without naming it in an import."""
+    found = set()
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        mods = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+        found.update(f"numpy/scipy internals ({m})" for m in mods if INTERNAL_MODULE.match(m))
+        names = [a.name for a in node.names]
+        found.update(IMPORT_MACHINERY[n] for n in names if n in IMPORT_MACHINERY)
+    elif isinstance(node, ast.Attribute) and node.attr in IMPORT_MACHINERY:
+        found.add(IMPORT_MACHINERY[node.attr])
+    elif isinstance(node, ast.Attribute) and node.attr in DYNAMIC_LOOKUPS \
+            and _is_module(node.value, aliases):
+        found.add(f"a run-time lookup in the module {aliases[node.value.id]} ({node.attr})")
+    elif isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        first = node.args[0] if node.args else None
+        if name in IMPORTERS and first is not None:
+            text = _fold(first, consts)
+            why = _module_path(text) if text is not None else "a module imported by a computed name"
+            if why:
+                found.add(why)
+        elif name in ("getattr", "vars") and first is not None and _is_module(first, aliases) \
+                and (name == "vars" or len(node.args) < 2 or _fold(node.args[1], consts) is None):
+            found.add(f"a run-time lookup in the module {aliases[first.id]} ({name})")
+    if isinstance(node, (ast.Constant, ast.BinOp, ast.JoinedStr, ast.Subscript, ast.Call)) \
+            and id(node) not in docstrings:
+        text = _fold(node, consts)
+        if text and re.fullmatch(r"[\w.]+", text.strip()) and CONVOLUTION_NAME.search(text) \
+                and not (isinstance(node, ast.Constant) and _banned(text)):
+            found.add(f"a library convolution reached by its name at run time ({text.strip()!r})")
+    return found
+
+
+def _uses_in(node, ctx, definitions, seen):
+    """Banned modules (and bypasses) reached from `node`, following calls to the submission's
+    own functions and module-level names."""
+    aliases, consts, docstrings = ctx
     found = set()
     for sub in ast.walk(node):
+        found |= _bypasses(sub, aliases, consts, docstrings)
         if isinstance(sub, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in sub.names] if isinstance(sub, ast.Import) else \
                 [f"{sub.module}.{a.name}" for a in sub.names if sub.module]
@@ -268,16 +386,44 @@ def _uses_in(node, aliases, functions, seen):
                 qualified = aliases.get(head, head) + (f".{rest}" if rest else "")
                 if head in aliases and _banned(qualified):
                     found.add(_banned(qualified))
-            if isinstance(sub, ast.Name) and sub.id in functions and sub.id not in seen:
+            if isinstance(sub, ast.Name) and sub.id in definitions and sub.id not in seen:
                 seen.add(sub.id)
-                found |= _uses_in(functions[sub.id], aliases, functions, seen)
+                for definition in definitions[sub.id]:
+                    found |= _uses_in(definition, ctx, definitions, seen)
         elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
             found.update(b for b in BANNED if re.search(rf"\b{re.escape(b)}\b", sub.value))
     return found
 
 
+def _definitions(tree):
+    """Every name the submission defines -> the nodes defining it: functions anywhere, and
+    module-level assignments (`conv = np.convolve`)."""
+    found = {}
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.setdefault(n.name, []).append(n)
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in targets:
+                for name in ast.walk(t):
+                    if isinstance(name, ast.Name):
+                        found.setdefault(name.id, []).append(stmt)
+    return found
+
+
+def _docstrings(tree):
+    """ids of the string constants that stand alone as statements (docstrings, notes)."""
+    return {id(n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+
+
 def library_convolutions(source, function):
-    """The banned libraries `function` (or a function it calls) uses, according to `source`.
+    """The banned libraries `function` (or a function or module-level name it uses) reaches,
+    according to `source`, and the ways around an import it takes: names of convolutions built
+    at run time (getattr, vars, __dict__, string concatenation, f-strings), imports of numpy's
+    internals or by computed names, the import machinery (sys.meta_path) and gc.get_objects.
+    Such a bypass anywhere at the top level of the source counts for every function.
 
     When the source holds no definition of `function`, every banned library imported anywhere
     counts. Unparseable source is searched as text.
@@ -286,11 +432,21 @@ def library_convolutions(source, function):
         tree = _parse(source)
     except SyntaxError:
         return sorted(b for b in BANNED if re.search(rf"\b{re.escape(b)}\b", source))
-    functions = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    aliases = _aliases(tree)
+    definitions = _definitions(tree)
+    ctx = (_aliases(tree), _string_constants(tree), _docstrings(tree))
+    functions = {n for n, nodes in definitions.items()
+                 if any(isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) for d in nodes)}
     if function not in functions:
-        return sorted(_uses_in(tree, aliases, {}, set()))
-    return sorted(_uses_in(functions[function], aliases, functions, {function}))
+        return sorted(_uses_in(tree, ctx, {}, set()))
+    top_level = set()
+    for stmt in tree.body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for sub in ast.walk(stmt):
+                top_level |= _bypasses(sub, *ctx)
+    return sorted(top_level | _uses_in(ast.Module(body=[d for d in definitions[function]
+                                                        if not isinstance(d, ast.Assign)],
+                                                  type_ignores=[]),
+                                       ctx, definitions, {function}))
 
 
 def check_no_library_convolution(student, function):
