@@ -286,52 +286,174 @@ def score_table(rows):
 
 # --------------------------------------------------------------------------- feedback.html
 _STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #222; overflow-wrap: anywhere; }
 h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
-pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
+pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; overflow-wrap: anywhere; }
 .pass { color: #17702f; } .fail { color: #b00020; } .error { background: #fde8e8; padding: .8rem; }
-.mistake { background: #fff4d6; border-left: 4px solid #e0a800; padding: .4rem .8rem; margin: .6rem 0; }
+.mistake, .timeout { border-left: 4px solid #e0a800; background: #fff4d6; padding: .4rem .8rem;
+                     margin: .6rem 0; }
+.timeout { border-color: #b00020; background: #fde8e8; }
+.worst { font-weight: bold; }
 li { margin: .3rem 0; } .points { color: #555; font-size: .9em; }
 """
 
+# How a failed call reads when no `failure:<kind>` tag says it (the engine's HangGuard, the sandbox).
+_FAILURE_WORDS = (("not-called-again", "was not called again"),
+                  ("timeout", "did not return within"),
+                  ("missing", "defines no function"))
+# helpers.checks' messages: the line naming the largest difference, and the expected/got previews.
+_WORST_LINE = re.compile(r"^\s*max abs error .* at index ")
+_PREVIEW = re.compile(r"^(\s*(?:expected|got):\s+shape \(.*?\), )values \[")
+
 
 def _e(text):
-    return html.escape(str(text), quote=True)
+    """Student-controlled `text` for HTML: control, format and surrogate characters shown
+    escaped (\\x1b, \\u202e; newlines and tabs kept), then HTML-escaped."""
+    return html.escape(printable(text, keep_newlines=True), quote=True)
+
+
+def _tag(test, prefix):
+    """The value of the test's first `<prefix>:<value>` tag, or ""."""
+    return next((t.split(":", 1)[1] for t in test["tags"] if t.startswith(prefix + ":")), "")
+
+
+def _passed(test):
+    return test["score"] >= test["max_score"]
+
+
+def _title(test):
+    return test["name"].split(":", 1)[-1].strip()
+
+
+def failure_kind(test):
+    """Why a failed test's call to the student's code gave no value: "timeout" (no return within
+    the call limit), "not-called-again" (a knock-on: the function had timed out earlier in the
+    grading and was not called), "missing" (no such function), "" for anything else. The
+    test's `failure:<kind>` tag when it has one, else the sandbox's and HangGuard's words."""
+    return _tag(test, "failure") or next(
+        (kind for kind, words in _FAILURE_WORDS if words in test.get("output", "")), "")
+
+
+def _detail(test):
+    """The test's output for the student, without the diagnosed mistake's description and hint
+    (the page shows them once per function)."""
+    text = test["output"]
+    mistake = _tag(test, "misconception")
+    if mistake:
+        from autograder import graders        # the sentence its checks append, to cut it out exactly
+        from autograder.misconceptions import BY_ID
+        if mistake in BY_ID:
+            text = text.replace(graders.diagnosis_text(mistake), "")
+    return scrub(text).strip()
+
+
+def _message(text):
+    """A check's message as <pre>: the line naming the largest difference ("max abs error ...
+    at index ...") moved above the expected/got previews and emphasised; the previews, which
+    show an array's first values, say so."""
+    lines = text.splitlines()
+    worst = next((i for i, line in enumerate(lines) if _WORST_LINE.match(line)), None)
+    if worst is not None:
+        line = lines.pop(worst)
+        lines.insert(next((i for i, ln in enumerate(lines) if _PREVIEW.match(ln)), len(lines)), line)
+    shown = [f'<span class="worst">{_e(ln)}</span>' if _WORST_LINE.match(ln)
+             else _e(_PREVIEW.sub(r"\1first values [", ln)) for ln in lines]
+    return "<pre>" + "\n".join(shown) + "</pre>"
+
+
+def _points_of(tests):
+    got = sum(t["score"] for t in tests)
+    top = sum(t["max_score"] for t in tests)
+    return f'<span class="points">({_points(got)}/{_points(top)})</span>'
+
+
+def _mark(ok):
+    return '<span class="pass">&#10003;</span>' if ok else '<span class="fail">&#10007;</span>'
 
 
 def _test_item(t):
-    ok = t["score"] >= t["max_score"]
-    mark = '<span class="pass">&#10003;</span>' if ok else '<span class="fail">&#10007;</span>'
-    title = t["name"].split(":", 1)[1].strip()
-    item = (f"<li>{mark} {_e(title)} <span class=\"points\">({_points(t['score'])}/"
-            f"{_points(t['max_score'])})</span>")
-    if t["output"] and (not ok or "kind:timing" in t["tags"] or "kind:memory" in t["tags"]):
-        item += f"<pre>{_e(scrub(t['output']))}</pre>"
+    """One passed test, or a timing/memory test with what was measured."""
+    item = f"<li>{_mark(_passed(t))} {_e(_title(t))} {_points_of([t])}"
+    if t["output"] and (not _passed(t) or _is_timing(t)):
+        item += _message(_detail(t))
     return item + "</li>"
 
 
+def _failed_items(tests):
+    """<li> items of failed tests; tests failing with the same message share one item that
+    lists them (ten checks that were not run say so once)."""
+    groups = {}
+    for t in tests:
+        groups.setdefault(_detail(t), []).append(t)
+    items = []
+    for text, group in groups.items():
+        if len(group) == 1:
+            head = f"{_e(_title(group[0]))} {_points_of(group)}"
+        else:
+            cases = "".join(f"<li>{_e(_title(t))} {_points_of([t])}</li>" for t in group)
+            head = (f"{len(group)} checks failed the same way {_points_of(group)}"
+                    f"<ul>{cases}</ul>")
+        items.append(f"<li>{_mark(False)} {head}{_message(text) if text else ''}</li>")
+    return items
+
+
+def _mistake_box(mistake, tests):
+    """The diagnosed mistake, its explanation and hint once, and the checks it was seen in."""
+    from autograder.misconceptions import BY_ID
+    known = BY_ID.get(mistake)
+    explained = (f" &mdash; {_e(known.description)}.<br><strong>Hint:</strong> {_e(known.hint)}."
+                 if known else "")
+    cases = "".join(f"<li>{_e(_title(t))}</li>" for t in tests)
+    return (f'<div class="mistake">Diagnosed mistake: <strong>{_e(mistake)}</strong>{explained}'
+            f"<details><summary>Seen in {len(tests)} failed check{'s' * (len(tests) != 1)}"
+            f"</summary><ul>{cases}</ul></details></div>")
+
+
+def _timeout_box(originals, knock_ons):
+    """Each timeout as it happened, with the checks not run after it (the function was not called
+    again) listed under it rather than as failures of their own."""
+    parts = ['<div class="timeout"><strong>Timed out</strong><ul>']
+    parts += [f"<li>{_mark(False)} {_e(_title(t))} {_points_of([t])}{_message(_detail(t))}</li>"
+              for t in originals]
+    if knock_ons:
+        if not originals:
+            parts.append(f"<li>{_e(_detail(knock_ons[0]))}</li>")
+        cases = "".join(f"<li>{_e(_title(t))} {_points_of([t])}</li>" for t in knock_ons)
+        parts.append(f"<li><details><summary>Not run after the timeout: {len(knock_ons)} check"
+                     f"{'s' * (len(knock_ons) != 1)} {_points_of(knock_ons)}</summary>"
+                     f"<ul>{cases}</ul></details></li>")
+    return "".join(parts) + "</ul></div>"
+
+
 def _function_section(function, tests):
-    got = sum(t["score"] for t in tests)
-    top = sum(t["max_score"] for t in tests)
+    """One contract function: its score, each diagnosed mistake once, timeouts, failed checks
+    (same messages merged), timing and memory, passed checks, and a count of hidden ones."""
     shown = [t for t in tests if t["visibility"] != "hidden"]
     hidden = [t for t in tests if t["visibility"] == "hidden"]
-    parts = [f"<section><h2>{_e(function)}: {_points(got)} / {_points(top)}</h2>"]
-    for mistake in misconceptions(shown):
-        parts.append(f'<div class="mistake">Diagnosed mistake: <strong>{_e(mistake)}</strong>; '
-                     "the failed checks below explain it and give a hint.</div>")
-    groups = [("Failed", [t for t in shown if t["score"] < t["max_score"]
-                          and not _is_timing(t)]),
-              ("Timing and memory, against the thresholds", [t for t in shown if _is_timing(t)]),
-              ("Passed", [t for t in shown if t["score"] >= t["max_score"] and not _is_timing(t)])]
-    for title, group in groups:
-        if group:
-            items = "\n".join(_test_item(t) for t in group)
-            heading = f"{title} ({len(group)})"
-            parts.append(f"<details><summary>{heading}</summary><ul>{items}</ul></details>"
-                         if title == "Passed" else f"<h3>{heading}</h3><ul>{items}</ul>")
+    failed = [t for t in shown if not _passed(t) and not _is_timing(t)]
+    parts = [f"<section><h2>{_e(function)}: {_points(sum(t['score'] for t in tests))} / "
+             f"{_points(sum(t['max_score'] for t in tests))}</h2>"]
+    for mistake in misconceptions(failed):
+        parts.append(_mistake_box(mistake, [t for t in failed if _tag(t, "misconception") == mistake]))
+    originals = [t for t in failed if failure_kind(t) == "timeout"]
+    knock_ons = [t for t in failed if failure_kind(t) == "not-called-again"]
+    if originals or knock_ons:
+        parts.append(_timeout_box(originals, knock_ons))
+    others = [t for t in failed if t not in originals and t not in knock_ons]
+    if others:
+        parts.append(f"<h3>Failed ({len(others)})</h3><ul>{''.join(_failed_items(others))}</ul>")
+    timed = [t for t in shown if _is_timing(t)]
+    if timed:
+        parts.append(f"<h3>Timing and memory, against the thresholds ({len(timed)})</h3>"
+                     f"<ul>{''.join(_test_item(t) for t in timed)}</ul>")
+    passed = [t for t in shown if _passed(t) and not _is_timing(t)]
+    if passed:
+        parts.append(f"<details><summary>Passed ({len(passed)})</summary>"
+                     f"<ul>{''.join(_test_item(t) for t in passed)}</ul></details>")
     if hidden:
-        passed = sum(t["score"] >= t["max_score"] for t in hidden)
-        parts.append(f"<p>{passed} of {len(hidden)} further hidden checks passed.</p>")
+        ok = sum(_passed(t) for t in hidden)
+        parts.append(f"<p>{ok} of {len(hidden)} further hidden checks passed.</p>")
     return "\n".join(parts) + "</section>"
 
 
@@ -340,10 +462,12 @@ def _is_timing(test):
 
 
 def feedback_html(results):
-    """A self-contained page (no scripts, no external resources) of one submission's results."""
+    """A self-contained page (no scripts, no external resources) of one submission's results.
+    Everything from the submission is escaped; long lines wrap (no sideways scrolling)."""
     extra = results["extra_data"]
     title = f"{extra['assignment']}: feedback for {extra['student']}"
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
              f"<h1>{_e(title)}</h1>"]
     if extra["status"] == ERROR:
