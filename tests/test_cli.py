@@ -71,19 +71,22 @@ def test_grading_with_errors_exits_0_and_prints_the_table(tmp_path, cli_standin,
             ("ann", "graded"), ("bob", "graded"), ("cat", "error")]
 
 
-def test_rerun_keeps_results_and_force_regrades(tmp_path, cli_standin, capsys):
+def test_rerun_keeps_unchanged_results_and_force_regrades(tmp_path, cli_standin, capsys):
     nb = write_nb(tmp_path / "ann.ipynb", notebook("a5_fft", {}))
     out = tmp_path / "out"
     assert cli.main(["grade", str(nb), "--out", str(out)]) == 0
-    write_nb(nb, notebook("a5_fft", {"conv_forward_fft": "def conv_forward_fft():\n    return 0"}))
     capsys.readouterr()
     assert cli.main(["grade", str(nb), "--out", str(out)]) == 0
-    kept = capsys.readouterr().out
-    assert "100/100" in kept and "kept from an earlier run" in kept
-    assert cli.main(["grade", str(nb), "--out", str(out), "--force"]) == 0
+    kept = capsys.readouterr()
+    assert "100/100" in kept.out and "kept from an earlier run: 1" in kept.out
+    assert "kept from an earlier run: 1" in kept.err                    # the progress bar
+    write_nb(nb, notebook("a5_fft", {"conv_forward_fft": "def conv_forward_fft():\n    return 0"}))
+    assert cli.main(["grade", str(nb), "--out", str(out)]) == 0
     regraded = capsys.readouterr().out
     assert "30/100" in regraded and "kept" not in regraded     # a5's hidden 70 points lost
     assert json.loads((out / "ann" / "a5_fft" / "results.json").read_text())["score"] == 30
+    assert cli.main(["grade", str(nb), "--out", str(out), "--force"]) == 0
+    assert "kept" not in capsys.readouterr().out
 
 
 # ---- the README's main command on the shipped examples (the real cage and graders) ------------

@@ -92,7 +92,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS, recognise
-from autograder.sandbox import LoadReport
+from autograder.sandbox import CellError, LoadReport
 from autograder.student import InProcessStudent, StudentError
 
 
@@ -110,9 +110,9 @@ class Submission:
     problems: list = field(default_factory=list)
 
 
-def load_submission(path):
+def load_submission(path, data=None):
     try:
-        nb = json.loads(Path(path).read_text())
+        nb = json.loads(Path(path).read_bytes() if data is None else data)
     except ValueError as e:
         raise SubmissionError(f"not a notebook (not JSON: {e})") from None
     if nb.get("nbformat") != 4:
@@ -156,10 +156,14 @@ class SandboxStudent:
             os.kill(os.getpid(), signal.SIGKILL)
         if "STANDIN_HANG" in code:
             time.sleep(3600)
-        namespace = {}
-        exec(code, namespace)
+        namespace, errors = {}, []
+        for index, cell in enumerate(self.cells):
+            try:
+                exec(cell, namespace)
+            except Exception as e:
+                errors.append(CellError(index, None, type(e).__name__, str(e)))
         self._student = InProcessStudent(namespace, code, self.name)
-        self.load_report = LoadReport(seconds=0.25, skipped=[6], errors=[f"ran {len(self.cells)} cell(s)"])
+        self.load_report = LoadReport(seconds=0.25, skipped=[6], errors=errors)
         return self
 
     def __exit__(self, *exc):
@@ -170,7 +174,7 @@ class SandboxStudent:
 
 
 @contextmanager
-def reference_sandbox():
+def reference_sandbox(allow_partial=False):
     yield InProcessStudent({"answer": lambda: 42})
 
 
@@ -189,7 +193,9 @@ class TestOutcome:
     detail: str = ""
 
 
-def run_graders(assignment, student, reference_student=None, functions=None, include_public=True):
+def run_graders(assignment, student, reference_student=None, functions=None, include_public=True,
+                seed=None):
+    print(f"stand-in graders drew their numbers from seed {seed}", file=__import__("sys").stderr)
     if "STANDIN_GRADER_BUG" in student.source:
         raise RuntimeError("the grader tripped over itself")
     if "STANDIN_GRADER_ERROR" in student.source:
@@ -286,27 +292,32 @@ class Quiet:
 
 
 # ---- finding submissions ----------------------------------------------------------------------
+def found(paths):
+    """[(candidate notebook, student)] of the Places under `paths`."""
+    return [(n, place.student) for place in engine.find_places(paths) for n in place.notebooks]
+
+
 def test_student_comes_from_the_layout_else_the_file_stem(tmp_path):
     tree = tmp_path / "course" / "submitted"
     a = write_nb(tree / "ann" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
     b = write_nb(tmp_path / "examples" / "bob" / "ps3" / "mine.ipynb", notebook("a3_im2col", {}))
     c = write_nb(tmp_path / "inbox" / "carla.ipynb", notebook("a2_partial", {}))
     d = write_nb(tmp_path / "dan" / "a5_fft" / "x.ipynb", notebook("a5_fft", {}))
-    assert engine.find_notebooks([tree]) == [(a, "ann")]
-    assert engine.find_notebooks([tree / "ann"]) == [(a, "ann")]
-    assert engine.find_notebooks([tree / "ann" / "a1_naive"]) == [(a, "ann")]
-    assert engine.find_notebooks([a]) == [(a, "ann")]
-    assert engine.find_notebooks([tmp_path / "examples"]) == [(b, "bob")]
-    assert engine.find_notebooks([tmp_path / "inbox"]) == [(c, "carla")]
-    assert engine.find_notebooks([d]) == [(d, "dan")]
+    assert found([tree]) == [(a, "ann")]
+    assert found([tree / "ann"]) == [(a, "ann")]
+    assert found([tree / "ann" / "a1_naive"]) == [(a, "ann")]
+    assert found([a]) == [(a, "ann")]
+    assert found([tmp_path / "examples"]) == [(b, "bob")]
+    assert found([tmp_path / "inbox"]) == [(c, "carla")]
+    assert found([d]) == [(d, "dan")]
     dots = write_nb(tmp_path / "inbox" / "..ipynb", notebook("a1_naive", {}))
-    assert engine.find_notebooks([dots]) == [(dots, "..ipynb")]     # never the folder "."
+    assert found([dots]) == [(dots, "..ipynb")]     # never the folder "."
 
 
 def test_checkpoints_are_not_submissions(tmp_path):
     nb = write_nb(tmp_path / "s" / "a1.ipynb", notebook("a1_naive", {}))
     write_nb(tmp_path / "s" / ".ipynb_checkpoints" / "a1-checkpoint.ipynb", notebook("a1_naive", {}))
-    assert engine.find_notebooks([tmp_path / "s"]) == [(nb, "a1")]
+    assert found([tmp_path / "s"]) == [(nb, "a1")]
 
 
 @pytest.mark.parametrize("make, message", [
@@ -317,7 +328,7 @@ def test_checkpoints_are_not_submissions(tmp_path):
 def test_bad_paths_are_usage_errors_naming_the_path(tmp_path, make, message):
     path = make(tmp_path)
     with pytest.raises(engine.UsageError, match=message) as e:
-        engine.find_notebooks([path])
+        found([path])
     assert str(path) in str(e.value)
 
 
@@ -327,14 +338,26 @@ def test_assignment_is_recognised_from_the_notebook_not_the_folder(tmp_path, sta
     assert (sub.student, sub.assignment, sub.problem) == ("eve", "a4_backward", "")
 
 
-def test_two_notebooks_of_one_assignment_are_one_error(tmp_path, standin):
-    write_nb(tmp_path / "eve" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
-    write_nb(tmp_path / "eve" / "a1_naive" / "a1_naive-Copy1.ipynb", notebook("a1_naive", {}))
+def test_two_notebooks_in_one_submission_folder_are_one_error(tmp_path, standin):
+    write_nb(tmp_path / "eve" / "a1_naive" / "mine.ipynb", notebook("a1_naive", {}))
+    write_nb(tmp_path / "eve" / "a1_naive" / "mine-Copy1.ipynb", notebook("a1_naive", {}))
     out = tmp_path / "out"
     rows = grade([tmp_path / "eve"], out, standin, stream=Quiet())
     assert [r["status"] for r in rows] == ["error"]
     results = read_results(out, "eve", "a1_naive")
-    assert "2 notebooks" in results["output"] and "a1_naive-Copy1.ipynb" in results["output"]
+    assert "2 notebooks" in results["output"] and "mine-Copy1.ipynb" in results["output"]
+    assert "name the one to grade a1_naive.ipynb" in results["output"]
+
+
+def test_the_notebook_named_after_its_folder_is_the_one_graded(tmp_path, standin):
+    write_nb(tmp_path / "eve" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    write_nb(tmp_path / "eve" / "a1_naive" / "a1_naive-Copy1.ipynb",
+             notebook("a1_naive", {"zero_pad": "def zero_pad():\n    return 0"}))
+    out = tmp_path / "out"
+    [row] = grade([tmp_path / "eve"], out, standin, stream=Quiet())
+    assert (row["status"], row["score"]) == ("graded", "100")
+    problems = read_results(out, "eve", "a1_naive")["extra_data"]["problems"]
+    assert problems == ["not graded: a1_naive-Copy1.ipynb (only a1_naive.ipynb is)"]
 
 
 # ---- grading through workers ------------------------------------------------------------------
@@ -350,7 +373,7 @@ def test_results_json_follows_gradescope_schema(tmp_path, standin):
         check_gradescope(results, "a3_im2col")
         assert results["extra_data"]["status"] == "graded"
         assert "Sandbox isolation: full." in results["output"]
-        assert "ran in 0.2 s" in results["output"] and "ran 3 cell(s)" in results["output"]
+        assert "ran in 0.2 s" in results["output"]
         assert "left out after hanging: cell 7" in results["output"]
     assert ann["score"] == 100
     assert bob["score"] == 100 - 35          # im2col's hidden points (assignments.py: 15 + 35)
@@ -432,22 +455,39 @@ def test_broken_submissions_finish_and_each_is_marked(tmp_path, standin):
     assert "11/11 graded" in progress.text and "6 error(s)" in progress.text
 
 
-def test_rerun_skips_graded_submissions_and_force_regrades(tmp_path, standin):
+def test_rerun_keeps_only_what_is_unchanged_and_graded(tmp_path, standin):
     nb = write_nb(tmp_path / "sub" / "ann" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    crash = write_nb(tmp_path / "sub" / "cy" / "a1_naive" / "a1_naive.ipynb",
+                     notebook("a1_naive", {}, extra=["STANDIN_CRASH = 1"]))
     out = tmp_path / "out"
     grade([tmp_path / "sub"], out, standin, stream=Quiet())
     first = read_results(out, "ann", "a1_naive")
-    assert first["score"] == 100
-    # the student's notebook changes; a plain rerun keeps the earlier results
-    write_nb(nb, notebook("a1_naive", {"zero_pad": "def zero_pad():\n    return 0"}))
-    rows = grade([tmp_path / "sub"], out, standin, stream=Quiet())
+    assert first["score"] == 100 and len(first["extra_data"]["notebook_sha256"]) == 64
+    assert first["extra_data"]["grader_version"] == engine.grader_version()
+    # unchanged: kept, and said so; the error is retried (and errs again)
+    progress = Quiet()
+    rows = {r["student"]: r for r in grade([tmp_path / "sub"], out, standin, stream=progress)}
     assert read_results(out, "ann", "a1_naive") == first
-    assert rows[0]["status"] == "graded" and "kept from an earlier run" in rows[0]["note"]
-    assert read_csv(out)["ann", "a1_naive"]["score"] == "100"
-    rows = grade([tmp_path / "sub"], out, standin, force=True, stream=Quiet())
+    assert rows["ann"]["kept"] and "kept from an earlier run" in rows["ann"]["note"]
+    assert not rows["cy"]["kept"] and rows["cy"]["status"] == "error"
+    assert "kept from an earlier run: 1" in progress.text
+    # the notebook changes (its bytes): regraded
+    write_nb(nb, notebook("a1_naive", {"zero_pad": "def zero_pad():\n    return 0"}))
+    write_nb(crash, notebook("a1_naive", {}))           # fixed: the retry now grades it
+    rows = {r["student"]: r for r in grade([tmp_path / "sub"], out, standin, stream=Quiet())}
     assert read_results(out, "ann", "a1_naive")["score"] == 90     # zero_pad's hidden 10 lost
-    assert read_csv(out)["ann", "a1_naive"]["score"] == "90"
-    assert "kept" not in rows[0]["note"]
+    assert read_csv(out)["ann", "a1_naive"]["score"] == "90" and not rows["ann"]["kept"]
+    assert rows["cy"]["status"] == "graded" and rows["cy"]["score"] == "100"
+    # another grader version: regraded
+    results = read_results(out, "ann", "a1_naive")
+    results["extra_data"]["grader_version"] = "an older grader"
+    results["score"] = 7.0
+    (out / "ann" / "a1_naive" / "results.json").write_text(json.dumps(results))
+    [row] = [r for r in grade([tmp_path / "sub"], out, standin, stream=Quiet()) if r["student"] == "ann"]
+    assert not row["kept"] and read_results(out, "ann", "a1_naive")["score"] == 90
+    # --force regrades what would be kept
+    rows = grade([tmp_path / "sub"], out, standin, force=True, stream=Quiet())
+    assert not any(r["kept"] for r in rows)
 
 
 def test_results_are_written_atomically(tmp_path, standin):
@@ -457,7 +497,7 @@ def test_results_are_written_atomically(tmp_path, standin):
     leftovers = [p.name for p in out.rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
     assert sorted(p.name for p in (out / "ann" / "a1_naive").iterdir()) == [
-        "feedback.html", "results.json"]
+        "feedback.html", "grading.log", "results.json"]
 
 
 def test_timing_records_say_where_the_time_went(tmp_path, standin):
@@ -481,7 +521,8 @@ def test_feedback_escapes_student_strings_and_explains_mistakes(tmp_path, standi
     write_nb(tmp_path / "sub" / "<ann>" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", bodies))
     out = tmp_path / "out"
     grade([tmp_path / "sub"], out, standin, stream=Quiet())
-    page = (out / "<ann>" / "a1_naive" / "feedback.html").read_text()
+    page = (out / engine.student_folder("<ann>") / "a1_naive" / "feedback.html").read_text()
+    assert engine.student_folder("<ann>") == "%3Cann%3E"
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;ann&gt;" in page and "<ann>" not in page
     assert "Diagnosed mistake: <strong>true-convolution</strong>" in page
