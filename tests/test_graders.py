@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import assignments, config, misconceptions, reference, runner
+from autograder import assignments, cases, config, misconceptions, reference, runner
 from autograder.grading import KINDS, VISIBILITIES
-from autograder.graders import TIMING, check_speed, library_convolutions
+from autograder.graders import TIMING, check_speed, inputs, library_convolutions
 from autograder.incell import kernel_source, run_hidden_tests
+from autograder.sandbox import SandboxStudent, reference_sandbox
 from autograder.student import InProcessStudent
 
 TIMING_LIMITS = {"conv_forward_partial": 1 / config.PARTIAL_MIN_SPEEDUP_VS_NAIVE,
@@ -345,3 +346,62 @@ def test_a_passing_timing_test_reports_its_measured_ratio():
     for o in timing:
         assert re.search(r"took [\d.]+ ms and the reference [\d.]+ ms", o.output), o.output
         assert "at most 10x is allowed" in o.output
+
+
+# --------------------------------------------------------------------------- the run's seed
+def _messages(outcomes):
+    return [(o.name, o.status, o.score, o.output) for o in outcomes]
+
+
+def test_the_same_seed_gives_the_same_grade_and_messages_and_another_seed_other_numbers():
+    def grade(seed):
+        return runner.run_graders("a1_naive", student_of("mistake_true_convolution"), seed=seed)
+    first, again, other = grade(12345), grade(12345), grade(54321)
+    assert _messages(first) == _messages(again)
+    assert [o.score for o in first] == [o.score for o in other]      # same verdicts
+    assert _messages(first) != _messages(other)                      # quoting other numbers
+    x_run = inputs("zero_pad", cases.GRID[1], seed=12345)[0]
+    assert np.array_equal(x_run, inputs("zero_pad", cases.GRID[1], seed=12345)[0])
+    assert not np.array_equal(x_run, inputs("zero_pad", cases.GRID[1], seed=54321)[0])
+    assert not np.array_equal(x_run, cases.GRID[1].arrays()[0])       # not the published numbers
+    assert x_run.shape == cases.GRID[1].x_shape
+
+
+def test_every_run_draws_a_fresh_seed_unless_given_one():
+    assert len({runner.new_seed() for _ in range(20)}) == 20
+    runs = [_messages(runner.run_graders("a1_naive", student_of("mistake_true_convolution"),
+                                         functions=["conv_forward_naive"])) for _ in range(2)]
+    assert runs[0] != runs[1]
+    for bad in (-1, 1.5, "42", True):
+        with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+            runner.run_graders("a1_naive", runner.default_reference_student(), seed=bad)
+
+
+def _lookup_cells():
+    """A submission that pastes the public case table and reference, then answers by lookup."""
+    return [Path(cases.__file__).read_text(), Path(reference.__file__).read_text(),
+            (ANSWERS / "lookup_table.py").read_text()]
+
+
+@pytest.mark.slow
+def test_answers_looked_up_from_the_public_source_earn_nothing_on_a_fresh_seed():
+    """The lookup answer passes every hidden correctness, timing and memory test on the
+    published numbers (what every run used before), and nothing on a run's own seed, while an
+    honest submission graded with that seed keeps its 100."""
+    seed = runner.new_seed()
+    graded_by_lookup = {}
+    with reference_sandbox() as ref:
+        with SandboxStudent(_lookup_cells(), name="lookup") as student:
+            assert student.load_report.errors == []
+            for run in (runner.PUBLISHED, seed):
+                graded_by_lookup[run] = runner.run_graders("a3_im2col", student, ref, seed=run)
+        with SandboxStudent([Path(reference.__file__).read_text()], name="honest") as honest:
+            honest_outcomes = runner.run_graders("a3_im2col", honest, ref, seed=seed)
+    looked_up = [o for o in graded_by_lookup[runner.PUBLISHED] if not o.public
+                 and o.kind in ("correctness", "timing", "memory")]
+    assert {o.kind for o in looked_up} == {"correctness", "timing", "memory"}
+    assert failures(looked_up) == []
+    fresh = graded_by_lookup[seed]
+    assert all(o.status == "failed" and o.score == 0 for o in fresh if not o.public), failures(fresh)
+    assert runner.score_summary(fresh)["score"] == 0
+    assert runner.score_summary(honest_outcomes)["score"] == 100, failures(honest_outcomes)
