@@ -291,9 +291,9 @@ body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem aut
 h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
 pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; overflow-wrap: anywhere; }
 .pass { color: #17702f; } .fail { color: #b00020; } .error { background: #fde8e8; padding: .8rem; }
-.mistake, .timeout { border-left: 4px solid #e0a800; background: #fff4d6; padding: .4rem .8rem;
-                     margin: .6rem 0; }
-.timeout { border-color: #b00020; background: #fde8e8; }
+.mistake, .timeout, .problems { border-left: 4px solid #e0a800; background: #fff4d6; padding: .4rem .8rem;
+                               margin: .6rem 0; }
+.timeout, .problems { border-color: #b00020; background: #fde8e8; }
 .worst { font-weight: bold; }
 li { margin: .3rem 0; } .points { color: #555; font-size: .9em; }
 """
@@ -388,13 +388,13 @@ def _failed_items(tests):
         groups.setdefault(_detail(t), []).append(t)
     items = []
     for text, group in groups.items():
-        if len(group) == 1:
-            head = f"{_e(_title(group[0]))} {_points_of(group)}"
-        else:
+        head = (_e(_title(group[0])) if len(group) == 1
+                else f"{len(group)} checks failed the same way")
+        item = f"<li>{_mark(False)} {head} {_points_of(group)}{_message(text) if text else ''}"
+        if len(group) > 1:
             cases = "".join(f"<li>{_e(_title(t))} {_points_of([t])}</li>" for t in group)
-            head = (f"{len(group)} checks failed the same way {_points_of(group)}"
-                    f"<ul>{cases}</ul>")
-        items.append(f"<li>{_mark(False)} {head}{_message(text) if text else ''}</li>")
+            item += f"<details><summary>Which checks</summary><ul>{cases}</ul></details>"
+        items.append(item + "</li>")
     return items
 
 
@@ -476,6 +476,11 @@ def feedback_html(results):
     else:
         parts.append(f"<p><strong>Score: {_points(results['score'])} / "
                      f"{_points(results['max_score'])}</strong></p>")
+    problems = extra.get("problems") or []
+    if problems:
+        items = "".join(f"<li>{_e(p)}</li>" for p in problems)
+        parts.append(f'<div class="problems"><strong>Problems with your notebook</strong>'
+                     f"<ul>{items}</ul></div>")
     by_function = {}
     for t in results["tests"]:
         by_function.setdefault(t["name"].split(":", 1)[0], []).append(t)

@@ -37,12 +37,13 @@ def _results(tests, student="ann", status="graded", reason=""):
 
 
 class _Page(HTMLParser):
-    """The text inside each element of interest: <pre> blocks, <li> items (own text), the
-    mistake and timeout boxes, and the <style> sheet."""
+    """The text inside each element of interest: <pre> blocks, the mistake, timeout and problems
+    boxes, and the <style> sheet."""
 
     def __init__(self, page):
         super().__init__()
-        self.pres, self.boxes, self.style, self.stack = [], {"mistake": [], "timeout": []}, "", []
+        self.pres, self.style, self.stack = [], "", []
+        self.boxes = {"mistake": [], "timeout": [], "problems": []}
         self.feed(page)
 
     def handle_starttag(self, tag, attrs):
@@ -178,6 +179,19 @@ def test_student_strings_are_escaped_and_control_characters_shown():
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", page)
     assert page.count(r"\x1b[2J\u202eevil\x00") == 4        # title, heading, two messages
     assert "<script" not in page and not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+
+
+def test_notebook_problems_come_first():
+    results = _results([_test("zero_pad: case", 0, 1, "Calling your code failed: the submission "
+                                                      "defines no function `zero_pad`")])
+    results["extra_data"]["problems"] = ["cell raised at load: cell 7 (zero_pad): SyntaxError: "
+                                         "'(' was never closed <here>"]
+    page = report.feedback_html(results)
+    (box,) = _Page(page).boxes["problems"]
+    assert "Problems with your notebook" in box and "SyntaxError: '(' was never closed <here>" in box
+    assert page.index("Problems with your notebook") < page.index("zero_pad: 0 / 1")
+    assert "<here>" not in page
+    assert "Problems with your notebook" not in report.feedback_html(_results([]))
 
 
 def test_a_submission_that_was_not_graded_says_so():
