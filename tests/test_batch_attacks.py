@@ -7,6 +7,7 @@ attacker's row AND an honest classmate's row in the same batch.
 """
 import csv
 import json
+import os
 
 from autograder import report
 
@@ -59,3 +60,307 @@ def test_results_with_lone_surrogates_are_written(tmp_path):
     written = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert written["output"] == "x\\ud800y" and written["extra_data"]["student"] == "s\\udcff"
     assert "r\\ud800" in (tmp_path / "feedback.html").read_text(encoding="utf-8")
+
+
+# ---- the batch against hostile submissions (stand-in backend) ---------------------------------
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from autograder import __main__ as cli  # noqa: E402
+from autograder import engine, sandbox  # noqa: E402
+from test_engine import Quiet, notebook, standin, write_nb  # noqa: E402,F401
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "submissions"
+
+
+def grade(paths, out, standin, **kwargs):  # noqa: F811
+    subs = engine.find_submissions(paths, backend=standin)
+    return engine.grade_batch(subs, out, backend=standin, stream=Quiet(), **kwargs)
+
+
+def rows_by_student(out):
+    with (out / "grades.csv").open(newline="", encoding="utf-8") as fh:
+        return {(r["student"], r["assignment"]): r for r in csv.DictReader(fh)}
+
+
+def results_of(out, student, assignment):
+    folder = out / engine.student_folder(student) / assignment
+    return json.loads((folder / "results.json").read_text(encoding="utf-8"))
+
+
+NASTY = "\ud800\x00\x1b[2J\u202eevil\r\n" + "x" * 2**20        # surrogate, NUL, ESC, RTL, 1 MB
+
+
+def test_hostile_text_and_json_never_stop_the_batch(tmp_path, standin):  # noqa: F811
+    src = tmp_path / "submitted"
+
+    def put(student, nb, name="a1_naive.ipynb"):
+        path = src / student / "a1_naive" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(nb if isinstance(nb, str) else json.dumps(nb), encoding="utf-8",
+                        errors="surrogatepass")
+        return path
+
+    put("honest", notebook("a1_naive", {}))
+    put("raises", notebook("a1_naive", {"zero_pad": f"def zero_pad():\n    raise ValueError({NASTY!r})"}))
+    put("returns", notebook("a1_naive", {"zero_pad": f"def zero_pad():\n    return {NASTY!r}"}))
+    put("prints", notebook("a1_naive", {}, extra=[f"print({NASTY!r})"]))
+    put("loadraise", notebook("a1_naive", {}, extra=[f"raise OSError({NASTY!r})"]))
+    put("deep", "[" * 100000 + "]" * 100000)
+    put("deepmeta", json.dumps(notebook("a1_naive", {}))[:-1]
+        + ', "metadata": ' + "{\"a\": " * 50000 + "1" + "}" * 50000 + "}")
+    put("strformat", {**notebook("a1_naive", {}), "nbformat": "4"})
+    wrong = notebook("a1_naive", {})
+    wrong["cells"][1]["metadata"] = {"nbgrader": "zero_pad", "tags": {"demo": 1}}
+    wrong["cells"][2]["source"] = {"not": "text"}
+    wrong["cells"].insert(0, "not a cell")
+    put("wrongtypes", wrong)
+    put("huge", notebook("a1_naive", {}, extra=["s = '" + "y" * 20 * 2**20 + "'"]))
+    for name in (b"bad\xffbytes", b"new\nline", b"-rf", b"...", b"n" * 250):
+        folder = src / os.fsdecode(name) / "a1_naive"
+        folder.mkdir(parents=True)
+        (folder / "a1_naive.ipynb").write_text(json.dumps(notebook("a1_naive", {})))
+    out = tmp_path / "out"
+    rows = grade([src], out, standin, jobs=2)
+    table = rows_by_student(out)
+    assert len(rows) == len(table) == 14       # "..." is a hidden folder: skipped
+    assert table["honest", "a1_naive"]["status"] == "graded"
+    assert table["honest", "a1_naive"]["score"] == "100"
+    for student in ("raises", "returns", "prints", "loadraise", "huge"):
+        assert table[student, "a1_naive"]["status"] == "graded", table[student, "a1_naive"]
+    # the stand-in's loader trips over it (TypeError): that notebook's error, nobody else's
+    assert table["wrongtypes", "a1_naive"]["status"] == "error"
+    # (the real loader's words for these are tested in test_extract)
+    for student, words in (("deep", "RecursionError"), ("deepmeta", "RecursionError"),
+                           ("strformat", "nbformat 4 is not supported")):
+        row = [r for (s, _), r in table.items() if s == student][0]
+        assert row["status"] == "error" and words in row["reason"], row
+    assert table["raises", "a1_naive"]["score"] == "90"
+    for name in ("bad\\udcffbytes", "new\nline", "'-rf", "n" * 250):
+        assert table[name, "a1_naive"]["score"] == "100", name
+    for path in out.rglob("results.json"):
+        results = json.loads(path.read_text(encoding="utf-8"))
+        assert results["extra_data"]["status"] in ("graded", "error")
+    raised = results_of(out, "loadraise", "a1_naive")["extra_data"]["problems"]
+    assert any(p.startswith("cell raised at load: cell 5: OSError: \\ud800\\x00\\x1b[2J") for p in raised)
+    assert all(len(p) < 400 for p in raised)
+
+
+def test_a_failed_write_is_that_students_error_only(tmp_path, standin, monkeypatch):  # noqa: F811
+    for student in ("ann", "zed", "bob"):
+        write_nb(tmp_path / "sub" / student / "a2_partial" / "a2_partial.ipynb", notebook("a2_partial", {}))
+    real = report.feedback_html
+
+    def breaks_for_zed(results):
+        if results["extra_data"]["student"] == "zed":
+            raise RuntimeError("feedback page exploded")
+        return real(results)
+    monkeypatch.setattr(report, "feedback_html", breaks_for_zed)
+    out = tmp_path / "out"
+    rows = grade([tmp_path / "sub"], out, standin, jobs=2)
+    table = rows_by_student(out)
+    assert len(rows) == 3
+    assert table["ann", "a2_partial"]["score"] == table["bob", "a2_partial"]["score"] == "100"
+    zed = table["zed", "a2_partial"]
+    assert zed["status"] == "error" and "could not write the results" in zed["reason"]
+    assert results_of(out, "zed", "a2_partial")["extra_data"]["status"] == "error"
+    assert "feedback page exploded" in (out / "grading.log").read_text()
+
+
+# ---- a submission speaks only for its own student (issue 9, item 2) ---------------------------
+def test_a_notebook_nested_in_one_folder_is_never_anothers(tmp_path, standin):  # noqa: F811
+    src = tmp_path / "submitted"
+    write_nb(src / "bob" / "a3_im2col" / "a3_im2col.ipynb", notebook("a3_im2col", {}))
+    flipped = notebook("a3_im2col", {"im2col": "def im2col():\n    return -42"})
+    write_nb(src / "mallory" / "a3_im2col" / "a3_im2col.ipynb", flipped)
+    write_nb(src / "mallory" / "a3_im2col" / "x" / "bob" / "a3_im2col" / "a3_im2col.ipynb", flipped)
+    write_nb(src / "trudy" / "a3_im2col" / "bob" / "a3_im2col" / "a3_im2col.ipynb", flipped)
+    out = tmp_path / "out"
+    for paths in ([src], [src / "bob", src / "mallory", src / "trudy"],
+                  [src / "bob" / "a3_im2col", src / "mallory" / "a3_im2col", src / "trudy" / "a3_im2col"]):
+        grade(paths, out, standin, force=True)
+        table = rows_by_student(out)
+        assert set(table) == {("bob", "a3_im2col"), ("mallory", "a3_im2col"), ("trudy", "a3_im2col")}
+        assert table["bob", "a3_im2col"]["status"] == "graded"
+        assert table["bob", "a3_im2col"]["score"] == "100"
+        assert table["mallory", "a3_im2col"]["score"] == "65"
+        mallory = results_of(out, "mallory", "a3_im2col")["extra_data"]["problems"]
+        assert mallory == ["not graded: x/bob/a3_im2col/a3_im2col.ipynb is in a subfolder of the "
+                           "submission folder"]
+        trudy = table["trudy", "a3_im2col"]
+        assert trudy["status"] == "error" and "no notebook directly in" in trudy["reason"]
+
+
+def test_names_that_collide_with_outputs_or_each_other_cannot_clash(tmp_path, standin):  # noqa: F811
+    src = tmp_path / "submitted"
+    students = ["grades.csv", "GRADING.LOG", "class_report.html", "%41", "A", "Zoë", "-rf",
+                "=1+1", "a b", "bob"]
+    for student in students:
+        body = {} if student == "bob" else {"zero_pad": "def zero_pad():\n    return -42"}
+        write_nb(src / student / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", body))
+    out = tmp_path / "out"
+    grade([src], out, standin)
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert len(folders) == len(students) and "grades.csv" not in folders
+    assert sorted(engine.student_folder(s) for s in students) == folders
+    assert (out / "grades.csv").is_file() and (out / "grading.log").is_file()
+    table = rows_by_student(out)
+    assert table["bob", "a1_naive"]["score"] == "100"
+    assert table["'=1+1", "a1_naive"]["score"] == "90"
+    for student in students:
+        assert results_of(out, student, "a1_naive")["extra_data"]["student"] == student
+
+
+def test_student_folder_is_injective_and_safe():
+    names = ["a", "A", "%41", "%2541", ".", "%2E", "..", "", "%", "-x", "%2Dx", "a/b", "a%2Fb",
+             "grades.csv", "%67rades.csv", "Grades.CSV", "\udcff", "\udced\udcb3\udcbf", "ÿ",
+             "x" * 300, "x" * 299 + "y", "x" * 120, "x" * 121, "\n", "CON", "nul"]
+    folders = [engine.student_folder(n) for n in names]
+    assert len(set(folders)) == len(names)
+    for folder in folders:
+        assert folder and len(folder) <= engine.MAX_FOLDER_CHARS and folder not in (".", "..")
+        assert not folder.startswith((".", "-")) and folder.lower() not in engine.RESERVED_NAMES
+        assert set(folder) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.%")
+    assert engine.student_folder("ann") == "ann" and engine.student_folder("j.doe-2") == "j.doe-2"
+
+
+def test_flat_folder_student_is_the_file_name_and_subfolders_are_students(tmp_path, standin):  # noqa: F811
+    inbox = tmp_path / "inbox"
+    write_nb(inbox / "ann.ipynb", notebook("a2_partial", {}))
+    write_nb(inbox / "grades.csv.ipynb", notebook("a2_partial", {}))
+    write_nb(inbox / "dan" / "mine.ipynb", notebook("a2_partial", {}))
+    flipped = notebook("a2_partial", {"conv_forward_partial": "def conv_forward_partial():\n    return -42"})
+    write_nb(inbox / "cy" / "mine.ipynb", flipped)
+    write_nb(inbox / "cy" / "a2" / "ann.ipynb", flipped)            # a second submission of cy's
+    write_nb(inbox / "cy" / "a2" / "x" / "ann.ipynb", flipped)      # nested: nobody's
+    out = tmp_path / "out"
+    grade([inbox], out, standin)
+    table = rows_by_student(out)
+    assert set(table) == {("ann", "a2_partial"), ("grades.csv", "a2_partial"),
+                          ("dan", "a2_partial"), ("cy", "a2_partial")}
+    for student in ("ann", "grades.csv", "dan"):
+        assert table[student, "a2_partial"]["score"] == "100", student
+    assert results_of(out, "ann", "a2_partial")["extra_data"]["notebook"].endswith("inbox/ann.ipynb")
+    assert results_of(out, "dan", "a2_partial")["extra_data"]["notebook"].endswith("dan/mine.ipynb")
+    cy = table["cy", "a2_partial"]
+    assert cy["status"] == "error" and "2 notebooks for student cy" in cy["reason"]
+
+
+# ---- one seed per run, in the staff logs only (issue 9, item 3) -------------------------------
+def test_the_runs_seed_reaches_the_graders_and_only_the_staff_logs(tmp_path, standin):  # noqa: F811
+    for student in ("ann", "bob"):
+        write_nb(tmp_path / "sub" / student / "a4_backward" / "a4_backward.ipynb",
+                 notebook("a4_backward", {}))
+    out = tmp_path / "out"
+    seed = 918273645546372819
+    grade([tmp_path / "sub"], out, standin, jobs=2, seed=seed, command="grade sub --seed x")
+    for student in ("ann", "bob"):
+        log = (out / student / "a4_backward" / "grading.log").read_text()
+        assert f"stand-in graders drew their numbers from seed {seed}" in log    # the worker's
+        assert f"grading seed: {seed}" in log
+    staff = (out / "grading.log").read_text()
+    assert f"run started: seed {seed}; command: grade sub --seed x" in staff
+    seen_by_students = [p for p in out.rglob("*") if p.is_file() and p.name != "grading.log"]
+    assert {p.name for p in seen_by_students} == {"results.json", "feedback.html", "grades.csv"}
+    for path in seen_by_students:
+        assert str(seed) not in path.read_text(), path
+    # a new run draws a new seed; the log keeps a line per run
+    grade([tmp_path / "sub"], out, standin, force=True)
+    seeds = [line.split("seed ")[1].split(";")[0] for line in
+             (out / "grading.log").read_text().splitlines() if "run started" in line]
+    assert len(seeds) == 2 and seeds[0] == str(seed) and seeds[1] != seeds[0]
+    assert f"from seed {seeds[1]}" in (out / "ann" / "a4_backward" / "grading.log").read_text()
+
+
+def test_cli_seed_replays_and_must_be_a_number(tmp_path, standin, monkeypatch, capsys):  # noqa: F811
+    monkeypatch.setattr(engine, "DEFAULT_BACKEND", standin)
+    nb = write_nb(tmp_path / "ann.ipynb", notebook("a5_fft", {}))
+    assert cli.main(["grade", str(nb), "--out", str(tmp_path / "out"), "--seed", "42"]) == 0
+    assert "from seed 42\n" in (tmp_path / "out" / "ann" / "a5_fft" / "grading.log").read_text()
+    assert "--seed 42" in (tmp_path / "out" / "grading.log").read_text()
+    with pytest.raises(SystemExit) as e:
+        cli.main(["grade", str(nb), "--seed", "-1"])
+    assert e.value.code == 2 and "non-negative" in capsys.readouterr().err
+
+
+# ---- isolation: refuse partial, or say so everywhere (issue 10, item 1) ------------------------
+def _probe(level):
+    return lambda: sandbox.Isolation(level=level, how="none" if level == "partial" else "root",
+                                     why="no root and no user namespaces (a test)"
+                                     if level == "partial" else "")
+
+
+def test_partial_isolation_is_refused_unless_allowed(tmp_path, standin, monkeypatch, capsys):  # noqa: F811
+    monkeypatch.setattr(engine, "DEFAULT_BACKEND", standin)
+    monkeypatch.setattr(sandbox, "probe_isolation", _probe("partial"))
+    monkeypatch.setenv("STANDIN_ISOLATION", "partial")
+    src = tmp_path / "submitted"
+    for student in ("ann", "bob"):
+        write_nb(src / student / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    out = tmp_path / "out"
+    assert cli.main(["grade", str(src), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be fully isolated" in err and "--allow-partial-isolation" in err
+    assert "no root and no user namespaces (a test)" in err and not out.exists()
+    assert cli.main(["grade", str(src), "--out", str(out), "--allow-partial-isolation"]) == 0
+    printed = capsys.readouterr().out
+    assert "WARNING: graded with PARTIAL isolation" in printed
+    assert printed.count("PARTIAL isolation; all checks passed") == 2       # the table's notes
+    table = rows_by_student(out)
+    for student in ("ann", "bob"):
+        assert table[student, "a1_naive"]["isolation"] == "partial"
+        assert table[student, "a1_naive"]["score"] == "100"
+        results = results_of(out, student, "a1_naive")
+        assert results["extra_data"]["isolation"] == "partial"
+        assert results["output"].splitlines()[0].startswith("Isolation: PARTIAL.")
+
+
+def test_full_isolation_grades_without_the_flag_and_a_partial_result_is_not_kept(
+        tmp_path, standin, monkeypatch, capsys):  # noqa: F811
+    monkeypatch.setattr(engine, "DEFAULT_BACKEND", standin)
+    nb = write_nb(tmp_path / "ann.ipynb", notebook("a1_naive", {}))
+    out = tmp_path / "out"
+    monkeypatch.setattr(sandbox, "probe_isolation", _probe("partial"))
+    monkeypatch.setenv("STANDIN_ISOLATION", "partial")
+    assert cli.main(["grade", str(nb), "--out", str(out), "--allow-partial-isolation"]) == 0
+    monkeypatch.setattr(sandbox, "probe_isolation", _probe("full"))
+    monkeypatch.setenv("STANDIN_ISOLATION", "full")
+    capsys.readouterr()
+    assert cli.main(["grade", str(nb), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "kept" not in printed and "PARTIAL" not in printed      # regraded in the full cage
+    assert rows_by_student(out)["ann", "a1_naive"]["isolation"] == "full"
+
+
+# ---- problems and suspicious (PLAN interface 4) ------------------------------------------------
+def test_problems_and_suspicious_are_reported(tmp_path, standin):  # noqa: F811
+    bodies = {"zero_pad": "def zero_pad():\n    raise PermissionError(30, 'Read-only file system')"}
+    extra = ["raise ImportError('`scipy.signal` cannot be imported while grading: the course asks "
+             "you to write the convolution yourself')",
+             "raise ValueError('just a bug')"]
+    write_nb(tmp_path / "sub" / "eve" / "a1_naive" / "a1_naive.ipynb",
+             notebook("a1_naive", bodies, extra=extra))
+    write_nb(tmp_path / "sub" / "eve" / "a1_naive" / "old" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    write_nb(tmp_path / "sub" / "ann" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
+    out = tmp_path / "out"
+    grade([tmp_path / "sub"], out, standin)
+    eve = results_of(out, "eve", "a1_naive")["extra_data"]
+    assert eve["problems"][0] == ("not graded: old/a1_naive.ipynb is in a subfolder of the "
+                                  "submission folder")
+    assert any("cell 5: ImportError" in p for p in eve["problems"])
+    assert any("cell 6: ValueError: just a bug" in p for p in eve["problems"])
+    assert [s.split(":")[0] for s in eve["suspicious"]] == ["blocked library import",
+                                                            "write refused by the cage"]
+    assert "`zero_pad`" in eve["suspicious"][1]
+    ann = results_of(out, "ann", "a1_naive")["extra_data"]
+    assert ann["problems"] == [] and ann["suspicious"] == []
+
+
+def test_array_subclass_returns_are_suspicious():
+    assert engine.suspicion("`im2col` returned a numpy.ndarray subclass x.Liar of dtype float64; "
+                            "expected a numpy array") == "returned an array subclass"
+    assert engine.suspicion("OSError: [Errno 30] Read-only file system: '/x'") == \
+        "write refused by the cage"
+    assert engine.suspicion("ValueError: shapes do not match") is None
