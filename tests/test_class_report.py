@@ -60,9 +60,11 @@ RUN = {
                                _test(COLS, 0, 35, "rows flattened as (c, u, v)", "im2col-row-order")], {}),
     ("dave", "a3_im2col"): (35, [_test(ROWS, 0, 35, "flipped kernel", "true-convolution"),
                                  _test(COLS, 35, 35)], {"isolation": "partial"}),
-    ("gina lee", "a3_im2col"): (70, [_test(ROWS, 35, 35), _test(COLS, 35, 35)],
-                                {"notebook": "/submitted/gina lee/a1_naive/a1_naive.ipynb"}),
-    ("=mallory", "a3_im2col"): (70, [_test(ROWS, 35, 35), _test(COLS, 35, 35)],
+    # folders as the engine names them (engine.student_folder): "%" escapes
+    ("gina%20lee", "a3_im2col"): (70, [_test(ROWS, 35, 35), _test(COLS, 35, 35)],
+                                  {"student": "gina lee",
+                                   "notebook": "/submitted/gina lee/a1_naive/a1_naive.ipynb"}),
+    ("%3Dmallory", "a3_im2col"): (70, [_test(ROWS, 35, 35), _test(COLS, 35, 35)],
                                 {"student": HOSTILE,
                                  "suspicious": ["blocked import: scipy.signal",
                                                 "returned a numpy array subclass"]}),
@@ -180,7 +182,7 @@ def test_students_link_to_their_feedback_pages(run_dir):
     page, _ = class_report.build(run_dir)
     parsed = _parse(page)
     cells = {r["cell"]: r for r in parsed.data if "cell" in r}
-    assert cells["gina lee/a3_im2col"]["hrefs"] == ["gina%20lee/a3_im2col/feedback.html"]
+    assert cells["gina%20lee/a3_im2col"]["hrefs"] == ["gina%2520lee/a3_im2col/feedback.html"]
     assert cells["bob/a1_naive"]["text"].split()[0] == "10"
     assert cells["carol/a1_naive"]["text"].split()[0] == "error"
     feedback = [h for h in parsed.links if h.endswith("feedback.html")]
@@ -268,6 +270,46 @@ def test_errors_name_the_problem(tmp_path, run_dir):
     (run_dir / "gina" / "a1_naive" / "results.json").write_text('{"score": 3, "tests": []}')
     with pytest.raises(ValueError, match=r"gina/a1_naive/results.json is not a grader's results.json"):
         class_report.build(run_dir)
+
+
+def _notebook_with_broken_cell(source, target, function):
+    """`source` notebook with a syntax error appended to the cell defining `function`."""
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code"
+                and f"def {function}(" in "".join(c["source"]))
+    cell["source"] = "".join(cell["source"]) + "\nthis is not python (\n"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(nb), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_report_flags_odd_notebooks_graded_for_real(tmp_path):
+    """An empty file, a notebook in another assignment's folder and one whose cell has a syntax
+    error, graded by the CLI: the report says which is which, and the gradebook counts none
+    silently."""
+    subs, out = tmp_path / "submitted", tmp_path / "grades"
+    (subs / "zed" / "a1_naive").mkdir(parents=True)
+    (subs / "zed" / "a1_naive" / "a1_naive.ipynb").write_bytes(b"")
+    (subs / "yan" / "a1_naive").mkdir(parents=True)
+    (subs / "yan" / "a1_naive" / "a1_naive.ipynb").write_bytes(
+        (ROOT / "examples/submissions/alice/a2_partial/a2_partial.ipynb").read_bytes())
+    _notebook_with_broken_cell(ROOT / "examples/submissions/alice/a2_partial/a2_partial.ipynb",
+                               subs / "xia" / "a2_partial" / "a2_partial.ipynb", "conv_single_step")
+    for cmd in (["grade", str(subs), "--out", str(out), "--jobs", "2"], ["report", str(out)]):
+        done = subprocess.run([sys.executable, "-m", "autograder", *cmd], cwd=ROOT,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr
+
+    flags = {r["student"]: r for rows in _section_rows(_parse(out / class_report.HTML_NAME).data,
+                                                       "problems").values() for r in rows}
+    assert "the notebook file is empty" in flags["zed"]["text"]
+    assert "found in the a1_naive folder but it is a2_partial" in flags["yan"]["text"]
+    xia = flags["xia"]["text"]
+    assert "SyntaxError" in xia and "missing: conv_single_step" in xia and "missing: none" not in xia
+    with (out / class_report.CSV_NAME).open(newline="") as fh:
+        grid = {r["student"]: r for r in csv.DictReader(fh)}
+    assert grid["zed"]["a1_naive"] == "error"
+    assert grid["yan"]["a1_naive"] == "" and grid["yan"]["a2_partial"] in ("check", "error")
 
 
 # carol's examples hang on purpose and take minutes to grade: the engine's own tests cover them
