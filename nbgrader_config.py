@@ -1,9 +1,11 @@
 """nbgrader configuration: solutions/ is the source directory, notebooks/ the student release.
 
-Run nbgrader commands from the repository root. The course root is exported to every kernel
-nbgrader starts (CONV_COURSE_ROOT) so hidden test cells can import the graders.
+Run nbgrader commands from the repository root. Autograding is caged unless
+CONV_PRACTICE_IN_KERNEL=1 (below). The course root is exported to every kernel nbgrader starts
+(CONV_COURSE_ROOT) so hidden test cells can import the graders in a practice round.
 """
 import os
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
@@ -35,10 +37,15 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
-# Caged scoring (`python -m autograder nbgrader <assignment>`, docs/INSTRUCTORS.md) runs
-# `nbgrader autograde` with CONV_CAGED_RESULTS set: no student code runs in an nbgrader kernel;
-# the grade cells' outputs and scores come from the caged grader's results.json files.
-if os.environ.get("CONV_CAGED_RESULTS"):
-    from autograder.nbgrader_bridge import caged_autograde_preprocessors
+# Every autograde is caged (`nbgrader autograde`, formgrader's Autograde button, the API; see
+# autograder/nbgrader_bridge.py): nbgrader's Execute step is replaced by CagedVerdicts, which reads
+# (or, if missing, makes) the caged grader's results.json of each submitted notebook, so no student
+# code runs in an nbgrader kernel. Results live in build/nbgrader-caged/<assignment>/ unless
+# CONV_CAGED_RESULTS names another folder. CONV_PRACTICE_IN_KERNEL=1 keeps nbgrader's own Execute,
+# for practice rounds only: student code then shares the kernel with the hidden tests.
+if os.environ.get("CONV_PRACTICE_IN_KERNEL") != "1":
+    if str(ROOT) not in sys.path:      # the course's grader, whatever directory nbgrader runs in
+        sys.path.insert(0, str(ROOT))
+    from autograder.nbgrader_bridge import DEFAULT_RESULTS, caged_autograde_preprocessors
     c.Autograde.autograde_preprocessors = caged_autograde_preprocessors()
-    c.CagedVerdicts.results_dir = os.environ["CONV_CAGED_RESULTS"]
+    c.CagedVerdicts.results_dir = os.environ.get("CONV_CAGED_RESULTS", DEFAULT_RESULTS)

@@ -5,15 +5,23 @@ runs, without the public checks the visible cell already ran) against the kernel
 namespace, prints a short table (test, points, verdict, message) and returns the points
 earned, which nbgrader records as the cell's partial credit. A wrong answer never raises: it
 earns fewer points. The student's code runs in the kernel itself, so this path is for practice
-and nbgrader's own autograding; the caged CLI grader is the one to trust.
+only: inside `nbgrader autograde` it refuses to score (NotCaged) unless the instructor set
+CONV_PRACTICE_IN_KERNEL=1, so an nbgrader that lost the course's caged configuration gives no
+hidden points instead of the kernel's verdict.
 """
 import inspect
+import os
 
 from autograder.assignments import FUNCTION_TO_ASSIGNMENT
 from autograder.runner import run_graders, score_summary
 from autograder.student import InProcessStudent
 
 MESSAGE_CHARS = 400
+PRACTICE_ENV = "CONV_PRACTICE_IN_KERNEL"   # "1": in-kernel autograding on purpose, for practice
+
+
+class NotCaged(RuntimeError):
+    """In-kernel hidden tests were asked to score an nbgrader autograde that is not a practice round."""
 
 
 def kernel_source(namespace):
@@ -65,7 +73,12 @@ def _table(outcomes):
 
 
 def run_hidden_tests(function, namespace):
-    """Run `function`'s hidden graders on the kernel's namespace; print a table; return points."""
+    """Run `function`'s hidden graders on the kernel's namespace; print a table; return points.
+    NotCaged inside `nbgrader autograde` (NBGRADER_EXECUTION=autograde) unless PRACTICE_ENV=1."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and os.environ.get(PRACTICE_ENV) != "1":
+        raise NotCaged("this nbgrader autograde runs student code in its kernel: graded work is "
+                       "scored by the caged grader (the course's nbgrader_config.py); set "
+                       f"{PRACTICE_ENV}=1 only for a practice round")
     student = InProcessStudent(namespace, source=kernel_source(namespace), name="kernel")
     outcomes = run_graders(FUNCTION_TO_ASSIGNMENT[function], student, functions=[function],
                            include_public=False)

@@ -1,53 +1,68 @@
-"""Caged scoring inside the nbgrader workflow: the CLI's verdicts in nbgrader's gradebook.
+"""Caged scoring inside the nbgrader workflow: the caged verdicts are the only ones nbgrader grades with.
 
     python -m autograder nbgrader a3_im2col [--student ID ...] [--out DIR] [--jobs N]
 
 run from the course root (where nbgrader_config.py is), after `nbgrader collect` or a JupyterHub
-exchange has filled submitted/<student>/a3_im2col/. Three steps:
+exchange has filled submitted/<student>/a3_im2col/.
 
-1. the caged grader (`python -m autograder grade submitted/<student>/a3_im2col ...`) grades every
-   submission in its sandbox and writes DIR/<student>/<assignment>/results.json;
-2. `nbgrader autograde a3_im2col --force` runs with CONV_CAGED_RESULTS=DIR, which makes
-   nbgrader_config.py swap nbgrader's Execute preprocessor for `CagedVerdicts`: no student code
-   runs in an nbgrader kernel. nbgrader still restores the locked cells, records the submission
-   and its timestamp, and builds autograded/; CagedVerdicts writes each grade cell's output from
-   results.json (the verdicts as text, the score as the cell's partial credit);
-3. the scores are written into the gradebook (nbgrader.api.Gradebook), per function f:
-   grade cell `test_<f>` gets the points of f's public tests, `hidden_<f>` those of its hidden
-   tests (autograder.assignments fixes both maxima and the bridge checks them). A submission the
-   caged grader could not grade (a crash, a hang, no result) scores 0 with `needs_manual_grade`
-   set and the reason as the answer cells' comment, so formgrader lists it for a look: reported,
-   never a silent zero. What the cage reports about an answer cell of a graded submission (its
-   code crashed the process, or hung and was skipped) becomes that cell's comment.
+With the course's nbgrader_config.py, nbgrader's autograde never runs student code in its kernel:
+the config swaps nbgrader's Execute preprocessor for `CagedVerdicts` and adds `CagedGradebook`
+after SaveAutoGrades, for every way nbgrader grades (`nbgrader autograde`, formgrader's Autograde
+button, `NbGraderAPI.autograde`). For each notebook nbgrader autogrades, CagedVerdicts looks up
+the caged grader's results.json of exactly that submitted file (submitted/<student>/<id>/<id>.ipynb)
+under the results folder (default build/nbgrader-caged/<assignment>, or CONV_CAGED_RESULTS); if
+there is none, or the notebook changed since, it cages the notebook on demand
+(`python -m autograder grade <that notebook>`) and reads the new verdict. It writes each grade
+cell's output (the verdicts as text, the score as the cell's partial credit); CagedGradebook then
+writes the exact scores into the gradebook, per function f: grade cell `test_<f>` gets the points
+of f's public tests, `hidden_<f>` those of its hidden tests (autograder.assignments fixes both
+maxima and the bridge checks them). A submission the caged grader could not grade (a crash, a
+hang, no result, a notebook of another assignment) scores 0 with `needs_manual_grade` set and the
+reason as the answer cells' comment: reported, never a silent zero.
 
-formgrader, `nbgrader export` and `nbgrader generate_feedback` then show the caged scores; the
-feedback carries no hidden-test source (nbgrader_config.py: ClearHiddenTests and
-`ClearHiddenTestOutputs`, below).
+`python -m autograder nbgrader` does the same for a whole class, fast: it cages every submission
+in parallel first (so nbgrader finds every verdict fresh), runs `nbgrader autograde`, and flags a
+notebook nbgrader itself cannot read (an empty file, truncated JSON, broken nbgrader metadata)
+as needing a manual grade, with the reason, instead of stopping: the command exits 0 whenever the
+gradebook holds a row for every submission, and its summary lists each problem.
 
-Plain `nbgrader autograde` (the hidden cells call autograder.incell.run_hidden_tests in the
-student's kernel) is for practice only: student code shares that kernel with the tests.
+Plain in-kernel autograde (the hidden cells call autograder.incell.run_hidden_tests in the
+student's kernel) runs only on purpose, for practice: CONV_PRACTICE_IN_KERNEL=1 in the
+environment of nbgrader. Student code then shares the kernel with the tests.
 """
 import argparse
+import hashlib
 import json
+import math
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from autograder.assignments import graded, hidden_test_id, visible_test_id
+from autograder.assignments import ASSIGNMENTS, graded, hidden_test_id, visible_test_id
+from autograder.config import SUBMISSION_TIMEOUT_S
+from autograder.engine import student_folder
+from autograder.incell import PRACTICE_ENV
 from autograder.report import ERROR, GRADED
 
-RESULTS_ENV = "CONV_CAGED_RESULTS"    # nbgrader_config.py swaps Execute for CagedVerdicts when set
-RECEIPT = "nbgrader-receipt.json"     # CagedVerdicts leaves one per notebook it scored
+RESULTS_ENV = "CONV_CAGED_RESULTS"        # the results folder, instead of DEFAULT_RESULTS
+DEFAULT_RESULTS = "build/nbgrader-caged/{assignment}"      # under the course root
+RECEIPTS = ".nbgrader-receipts"           # RESULTS/RECEIPTS/<student>.json: what nbgrader recorded
 CAGED = "autograder.nbgrader_bridge.CagedVerdicts"
+CAGED_GRADEBOOK = "autograder.nbgrader_bridge.CagedGradebook"
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
+DIGITS = 4                                # results.json's precision for points
 # results.json rounds every test's points to 4 decimals; a cell's tests may add up to its points
 # give or take this much (a cell's score is capped at its points).
 SPLIT_TOLERANCE = 0.01
+ON_DEMAND_TIMEOUT_S = SUBMISSION_TIMEOUT_S + 60
 
 
 class BridgeError(RuntimeError):
@@ -57,6 +72,12 @@ class BridgeError(RuntimeError):
 # --------------------------------------------------------------------------- results -> cells
 def _nbgrader(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def cell_score(tests):
+    """Exact points of a grade cell's tests: summed with math.fsum, rounded to results.json's
+    4 decimals (35, never 34.99999999999999)."""
+    return round(math.fsum(t["score"] for t in tests), DIGITS)
 
 
 def split_scores(results, assignment):
@@ -72,27 +93,98 @@ def split_scores(results, assignment):
                                      [t for t in mine if t["visibility"] == "visible"], g.visible_points),
                                     (hidden_test_id(g.function),
                                      [t for t in mine if t["visibility"] != "visible"], g.hidden_points)):
-            top = sum(t["max_score"] for t in tests)
+            top = math.fsum(t["max_score"] for t in tests)
             if abs(top - points) > SPLIT_TOLERANCE:
                 raise BridgeError(f"{assignment}: the tests of cell {cell} are worth {top:g} points "
                                   f"in results.json, but autograder.assignments gives {points}")
-            scores[cell] = (min(sum(t["score"] for t in tests), points), points)
+            scores[cell] = (min(cell_score(tests), points), points)
     return scores
 
 
-def load_results(results_dir, student, assignment):
-    """(status, results dict or None, reason) of one student's caged grading of `assignment`."""
-    path = Path(results_dir) / student / assignment / "results.json"
-    if path.exists():
-        results = json.loads(path.read_text())
-        extra = results.get("extra_data", {})
-        return extra.get("status", ERROR), results, extra.get("reason", "")
-    others = sorted(p.parent.name for p in (Path(results_dir) / student).glob("*/results.json"))
-    reason = (f"the submitted notebook was graded as {', '.join(others)}, not {assignment}" if others
-              else "the caged grader left no result for this submission")
-    return ERROR, None, reason
+# --------------------------------------------------------------------------- finding verdicts
+def results_folder(template, assignment, root):
+    """The caged results folder of `assignment`: `template` with {assignment} filled in,
+    relative to the course `root` unless absolute."""
+    return (Path(root) / template.format(assignment=assignment)).resolve()
 
 
+def _candidates(results_dir, student):
+    """results.json files that may hold `student`'s verdicts: their own folder's first
+    (OUT/<student_folder(student)>/<assignment>/), then every other one."""
+    base = Path(results_dir)
+    own = sorted((base / student_folder(student)).glob("*/results.json"))
+    rest = sorted(p for p in base.glob("*/*/results.json")
+                  if p not in own and not p.parts[-3].startswith("."))
+    return own + rest
+
+
+def _is_fresh(results, path, notebook):
+    """True when `results` (read from `path`) graded `notebook` as the file is now: the same
+    sha256 when results.json records one, else written after the notebook last changed."""
+    digest = results["extra_data"].get("notebook_sha256")
+    if digest:
+        return str(digest).removeprefix("sha256:") == hashlib.sha256(notebook.read_bytes()).hexdigest()
+    return path.stat().st_mtime >= notebook.stat().st_mtime
+
+
+def find_verdict(results_dir, student, notebook):
+    """The results.json dict of the caged grading of the file `notebook` as `student`'s
+    submission, if one exists and the file has not changed since; else None."""
+    notebook = Path(notebook).resolve()
+    for path in _candidates(results_dir, student):
+        try:
+            results = json.loads(path.read_text(encoding="utf-8"))
+            extra = results["extra_data"]
+            if extra["student"] != student or Path(extra["notebook"]).resolve() != notebook:
+                continue
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if _is_fresh(results, path, notebook):
+            return results
+    return None
+
+
+def judge(results, assignment, failure=""):
+    """(status, results or None, reason) the gradebook gets from a notebook's caged results
+    (None: there are none; `failure` says why, if known)."""
+    if results is None:
+        return ERROR, None, failure or "the caged grader left no result for this notebook"
+    extra = results["extra_data"]
+    found = extra.get("assignment")
+    if found != assignment:
+        what = f"a notebook of {found}" if found in ASSIGNMENTS else "a notebook of no assignment"
+        return ERROR, None, (f"the notebook submitted for {assignment} is {what} (recognised by "
+                             "the caged grader from its cells)")
+    return extra.get("status", ERROR), results, extra.get("reason", "")
+
+
+def cage(notebook, results_dir, cwd):
+    """Grade the one file `notebook` with the caged grader (`python -m autograder grade`) into
+    `results_dir`, replacing the folders it writes there. Returns "" or why it failed."""
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".on-demand-", dir=results_dir) as tmp:
+        cmd = [sys.executable, "-m", "autograder", "grade", str(notebook), "--out", tmp, "--force"]
+        try:
+            done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                                  timeout=ON_DEMAND_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return f"the caged grader did not finish within {ON_DEMAND_TIMEOUT_S:g} s"
+        for found in sorted(Path(tmp).glob("*/*/results.json")):
+            dest = results_dir / found.parent.relative_to(tmp)
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(found.parent), str(dest))
+    return "" if done.returncode == 0 else \
+        f"the caged grader failed (exit {done.returncode}): {done.stderr.strip()[-500:]}"
+
+
+def receipt_path(results_dir, student):
+    """Where CagedGradebook records what it wrote for `student` (any id is one file name)."""
+    return Path(results_dir) / RECEIPTS / f"{quote(student, safe='')}.json"
+
+
+# --------------------------------------------------------------------------- nbgrader preprocessors
 def verdict_text(results, function):
     """What a student reads under the visible test cell of `function`: the public checks, the
     hidden tests in one line, then each failed test with its explanation (tests whose visibility
@@ -103,7 +195,7 @@ def verdict_text(results, function):
 
     def line(tests, what):
         passed = sum(t["score"] >= t["max_score"] for t in tests)
-        points = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
+        points = cell_score(tests), math.fsum(t["max_score"] for t in tests)
         return f"{what}: {passed} of {len(tests)} passed, {points[0]:.4g}/{points[1]:.4g} points"
 
     lines = [f"Caged grader, {function}", line(public, "public checks"), line(hidden, "hidden tests")]
@@ -114,30 +206,47 @@ def verdict_text(results, function):
     return "\n".join(lines) + "\n"
 
 
+def _coursedir(preprocessor):
+    """The CourseDirectory of the nbgrader converter running `preprocessor` (exporter's parent)."""
+    from nbgrader.coursedir import CourseDirectory
+    owner = preprocessor
+    while owner is not None:
+        if getattr(owner, "coursedir", None) is not None:
+            return owner.coursedir
+        owner = getattr(owner, "parent", None)
+    return CourseDirectory(config=preprocessor.config)
+
+
 class CagedVerdicts(NbGraderPreprocessor):
     """nbgrader autograde's stand-in for Execute: grade cell outputs from caged results.json.
 
-    No code runs. A graded submission's test cells get the verdicts (visible cells) and the score
-    as an execute_result, which nbgrader's SaveAutoGrades records as partial credit. A submission
-    that could not be graded gets an `error` output naming the reason (0 points), which the
-    bridge then flags for manual grading.
+    No student code runs in nbgrader. The verdict is the caged grader's results.json of the
+    submitted file (submitted/<student>/<assignment>/<notebook>.ipynb); without one (or if the
+    file changed since), the notebook is caged now. A graded submission's test cells get the
+    verdicts (visible cells) and the score as an execute_result, which nbgrader's SaveAutoGrades
+    records as partial credit. A submission that could not be graded gets an `error` output
+    naming the reason (0 points); CagedGradebook then flags it for manual grading.
     """
-    results_dir = Unicode("", help="the --out folder of the caged grader").tag(config=True)
+    results_dir = Unicode(DEFAULT_RESULTS, help="the caged results folder ({assignment} is "
+                          "replaced by the assignment id; relative to the course root)").tag(config=True)
 
     def preprocess(self, nb, resources):
-        if not self.results_dir:
-            raise BridgeError(f"CagedVerdicts needs results_dir (set {RESULTS_ENV})")
         info = resources["nbgrader"]
-        self.assignment = info["assignment"]
-        self.status, self.results, self.reason = load_results(self.results_dir, info["student"],
-                                                              self.assignment)
-        self.scores = split_scores(self.results, self.assignment) if self.status == GRADED else {}
-        nb, resources = super().preprocess(nb, resources)
-        receipt = Path(self.results_dir) / info["student"] / self.assignment / RECEIPT
-        receipt.parent.mkdir(parents=True, exist_ok=True)
-        receipt.write_text(json.dumps({"notebook": info["notebook"], "status": self.status,
-                                       "scores": self.scores}))
-        return nb, resources
+        coursedir = _coursedir(self)
+        student, assignment = info["student"], info["assignment"]
+        notebook = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment),
+                        f"{info['notebook']}.ipynb")
+        results_dir = results_folder(self.results_dir, assignment, coursedir.root)
+        results, failure = find_verdict(results_dir, student, notebook), ""
+        if results is None:
+            self.log.info("No caged verdict for %s yet: grading it in the cage now", notebook)
+            failure = cage(notebook, results_dir, coursedir.root)
+            results = find_verdict(results_dir, student, notebook)
+        self.status, self.results, self.reason = judge(results, assignment, failure)
+        self.scores = split_scores(self.results, assignment) if self.status == GRADED else {}
+        info["caged"] = {"status": self.status, "results": self.results, "reason": self.reason,
+                         "scores": self.scores, "results_dir": str(results_dir)}
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         meta = _nbgrader(cell)
@@ -158,16 +267,44 @@ class CagedVerdicts(NbGraderPreprocessor):
                 cell.outputs.append(nbformat.v4.new_output(
                     "stream", name="stdout", text=verdict_text(self.results, grade_id[len(prefix):])))
             cell.outputs.append(nbformat.v4.new_output(
-                "execute_result", data={"text/plain": f"{score:g}"}, execution_count=None))
+                "execute_result", data={"text/plain": repr(score)}, execution_count=None))
         return cell, resources
 
 
+class CagedGradebook(NbGraderPreprocessor):
+    """Runs after nbgrader's SaveAutoGrades: the gradebook gets CagedVerdicts' exact scores, a
+    submission that could not be graded gets 0 with needs_manual_grade and the reason as its
+    answer cells' comment, and a receipt (RESULTS/.nbgrader-receipts/<student>.json) records it."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook
+        info = resources["nbgrader"]
+        verdict = info.get("caged")
+        if verdict is None:
+            raise BridgeError("CagedGradebook runs after CagedVerdicts; the configuration lost it")
+        with Gradebook(info["db_url"]) as gb:
+            record = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+            apply_verdict(record, verdict["status"], verdict["results"], verdict["reason"],
+                          verdict["scores"])
+            gb.db.commit()
+        receipt = receipt_path(verdict["results_dir"], info["student"])
+        receipt.parent.mkdir(parents=True, exist_ok=True)
+        receipt.write_text(json.dumps({"student": info["student"], "notebook": info["notebook"],
+                                       "status": verdict["status"], "reason": verdict["reason"]}))
+        return nb, resources
+
+
 def caged_autograde_preprocessors():
-    """nbgrader's autograde preprocessors with Execute replaced by CagedVerdicts."""
+    """nbgrader's autograde preprocessors, Execute replaced by CagedVerdicts and CagedGradebook
+    right after SaveAutoGrades."""
     from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import Execute
-    default = Autograde.class_traits()["autograde_preprocessors"].default()
-    return [CagedVerdicts if p is Execute else p for p in default]
+    from nbgrader.preprocessors import Execute, SaveAutoGrades
+    chain = []
+    for p in Autograde.class_traits()["autograde_preprocessors"].default():
+        chain.append(CagedVerdicts if p is Execute else p)
+        if p is SaveAutoGrades:
+            chain.append(CagedGradebook)
+    return chain
 
 
 class ClearHiddenTestOutputs(NbGraderPreprocessor):
@@ -185,14 +322,48 @@ class ClearHiddenTestOutputs(NbGraderPreprocessor):
 
 
 # --------------------------------------------------------------------------- the gradebook
+def apply_verdict(record, status, results, reason, scores):
+    """Write one caged verdict into an nbgrader SubmittedNotebook `record` (not committed):
+    graded: each test cell its exact score; not graded: 0 on every grade cell, needs manual
+    grade, and the reason as every answer cell's comment."""
+    cells = {grade.name: grade for grade in record.grades}
+    missing = sorted(set(scores) - set(cells))
+    if missing:
+        raise BridgeError(f"{record.assignment.name} in the gradebook has no grade cells "
+                          f"{', '.join(missing)}: was it generated from this solutions/ notebook?")
+    for name, grade in cells.items():
+        if status == GRADED and name in scores:
+            grade.auto_score = scores[name][0]
+            grade.needs_manual_grade = grade.manual_score is not None
+        elif status != GRADED:
+            grade.auto_score = 0.0
+            grade.needs_manual_grade = True
+    for comment in record.comments:
+        if status != GRADED:
+            comment.auto_comment = f"Not graded by the caged grader: {reason}"
+        elif cell_notes(results, comment.name):
+            comment.auto_comment = "Caged grader: " + " ".join(cell_notes(results, comment.name))
+
+
+def cell_notes(results, grade_id):
+    """Lines of a graded results.json's output about the answer cell `grade_id` (the cage's
+    report of a cell that crashed its process, hung or raised), stripped."""
+    return [ln.strip() for ln in results["output"].splitlines() if f"({grade_id})" in ln]
+
+
+# --------------------------------------------------------------------------- the whole class
 def course_config(root, results_dir):
     """The course's nbgrader configuration as `nbgrader autograde` will load it for caged scoring.
 
-    BridgeError unless it swaps Execute for CagedVerdicts: an nbgrader that ignored the file (a
-    config error only logs) would run the student's code in its kernel.
+    BridgeError unless it swaps Execute for CagedVerdicts (and adds CagedGradebook) with
+    `results_dir` as the results folder: an nbgrader that ignored the file (a config error only
+    logs) would run the student's code in its kernel.
     """
     from nbgrader.preprocessors import Execute
     from traitlets.config.loader import PyFileConfigLoader
+    if os.environ.get(PRACTICE_ENV) == "1":
+        raise BridgeError(f"{PRACTICE_ENV}=1 is set (in-kernel practice grading): unset it to score "
+                          "with the caged grader")
     path = Path(root) / "nbgrader_config.py"
     if not path.exists():
         raise BridgeError(f"no nbgrader_config.py in {root}: run from the course root")
@@ -206,54 +377,35 @@ def course_config(root, results_dir):
         os.environ.pop(RESULTS_ENV) if saved is None else os.environ.update({RESULTS_ENV: saved})
     chain = [p if isinstance(p, str) else f"{p.__module__}.{p.__qualname__}"
              for p in config.Autograde.get("autograde_preprocessors", [])]
-    if f"{Execute.__module__}.Execute" in chain or CAGED not in chain or \
+    if f"{Execute.__module__}.Execute" in chain or not {CAGED, CAGED_GRADEBOOK} <= set(chain) or \
             config.CagedVerdicts.get("results_dir") != str(results_dir):
-        raise BridgeError(f"{path} does not replace Execute by CagedVerdicts when {RESULTS_ENV} is "
-                          "set; refusing to run nbgrader autograde, which would run student code")
+        raise BridgeError(f"{path} does not replace Execute by CagedVerdicts (results in "
+                          f"{RESULTS_ENV}); refusing to run nbgrader autograde, which would run "
+                          "student code")
     return config
 
 
-def write_gradebook(db_url, assignment, student, status, results, reason):
-    """Write one student's caged scores into the gradebook; returns the total score."""
+def assignment_notebook(db_url, assignment):
+    """The name of the one notebook of `assignment` in the gradebook (BridgeError otherwise)."""
     from nbgrader.api import Gradebook, MissingEntry
     with Gradebook(db_url) as gb:
         try:
-            submission = gb.find_submission(assignment, student)
+            names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
         except MissingEntry:
-            raise BridgeError(f"the gradebook has no submission of {assignment} by {student}; "
-                              "did `nbgrader autograde` skip it? (see its log above)") from None
-        scores = split_scores(results, assignment) if status == GRADED else {}
-        cells = {grade.name: grade for nb in submission.notebooks for grade in nb.grades}
-        missing = sorted(set(scores) - set(cells))
-        if missing:
-            raise BridgeError(f"{assignment} in the gradebook has no grade cells {', '.join(missing)}: "
-                              "was it generated from this solutions/ notebook?")
-        for name, grade in cells.items():
-            if status == GRADED and name in scores:
-                grade.auto_score = scores[name][0]
-                grade.needs_manual_grade = grade.manual_score is not None
-            elif status != GRADED:
-                grade.auto_score = 0.0
-                grade.needs_manual_grade = True
-        for comment in (c for nb in submission.notebooks for c in nb.comments):
-            if status != GRADED:
-                comment.auto_comment = f"Not graded by the caged grader: {reason}"
-            elif cell_notes(results, comment.name):
-                comment.auto_comment = "Caged grader: " + " ".join(cell_notes(results, comment.name))
-        gb.db.commit()
-        return gb.find_submission(assignment, student).score
-
-
-def cell_notes(results, grade_id):
-    """Lines of a graded results.json's output about the answer cell `grade_id` (the cage's
-    report of a cell that crashed its process, hung or raised), stripped."""
-    return [ln.strip() for ln in results["output"].splitlines() if f"({grade_id})" in ln]
+            raise BridgeError(f"the gradebook ({db_url}) has no assignment {assignment}: run "
+                              f"`nbgrader generate_assignment {assignment}` first") from None
+    if len(names) != 1:
+        raise BridgeError(f"{assignment} has notebooks {names} in the gradebook; the caged "
+                          "grader scores exactly one notebook per assignment")
+    return names[0]
 
 
 def submitted(root, config, assignment, students=()):
-    """Sorted [student] whose submitted/<student>/<assignment>/ folder exists."""
+    """[(student, submitted/<student>/<assignment>/)] of every student folder present (names
+    starting with "." are not students), or of `students`; never a deeper folder."""
     base = Path(root) / config.CourseDirectory.get("submitted_directory", "submitted")
-    found = sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir())
+    found = sorted(p.name for p in base.iterdir() if not p.name.startswith(".")
+                   and (p / assignment).is_dir()) if base.is_dir() else []
     missing = sorted(set(students) - set(found))
     if missing:
         raise BridgeError(f"no submission of {assignment} in {base} for: {', '.join(missing)}")
@@ -263,46 +415,97 @@ def submitted(root, config, assignment, students=()):
     return [(s, base / s / assignment) for s in found]
 
 
+def nbgrader_failures(log_text):
+    """{student: the exception line} of each submission nbgrader autograde reported failing."""
+    failures, student, last = {}, None, ""
+    for line in log_text.splitlines():
+        if "There was an error processing assignment:" in line:
+            student, last = Path(line.split("assignment:", 1)[1].strip()).parent.name, ""
+        elif student and line.startswith("[") and "Traceback" not in line:
+            failures[student], student = last or "see nbgrader's log", None
+        elif student and line.strip() and not line.strip().startswith("^"):
+            last = line.strip()
+    if student:
+        failures[student] = last or "see nbgrader's log"
+    return failures
+
+
+def flag_unscored(db_url, assignment, student, reason):
+    """0 and needs manual grade, with `reason`, for a submission nbgrader could not autograde."""
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url) as gb:
+        submission = gb.update_or_create_submission(assignment, student)
+        for record in submission.notebooks:
+            apply_verdict(record, ERROR, None, reason, {})
+        gb.db.commit()
+
+
+def gradebook_total(db_url, assignment, student):
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url) as gb:
+        return gb.find_submission(assignment, student).score
+
+
+def _unscored_reason(out, student, notebook, failure):
+    """Why nbgrader left `student`'s notebook unscored: the caged grader's reason if it could not
+    grade it either, else nbgrader's own failure (with the caged score, for the staff)."""
+    if not notebook.is_file():
+        others = sorted(p.name for p in notebook.parent.glob("*.ipynb"))
+        return (f"no {notebook.name} in {notebook.parent}" +
+                (f" (found {', '.join(others)}; nbgrader grades {notebook.name} only)" if others else ""))
+    status, results, reason = judge(find_verdict(out, student, notebook), notebook.parent.name)
+    if status != GRADED:
+        return reason
+    return (f"nbgrader autograde could not process {notebook.name} ({failure}); the caged grader "
+            f"scored it {results['score']:g}/{results['max_score']:g}")
+
+
 def score(assignment, root=".", out=None, jobs=1, students=(), log=sys.stdout):
-    """Caged grading of submitted/*/<assignment>, then nbgrader autograde and the gradebook.
+    """Caged grading of every submitted/<student>/<assignment>/<notebook>.ipynb, then nbgrader
+    autograde (caged verdicts) and the gradebook; a notebook nbgrader cannot read is flagged.
 
     Returns [(student, score, status, note)]: the reason of an error, else what the cage
     reported about the answer cells (a crash, a hang), else "".
     """
     graded(assignment)
     root = Path(root).resolve()
-    out = (Path(out) if out else root / "build" / "nbgrader-caged" / assignment).resolve()
+    out = results_folder(str(out) if out else DEFAULT_RESULTS, assignment, root)
     config = course_config(root, out)
-    subs = submitted(root, config, assignment, students)
+    db_url = config.CourseDirectory.db_url
+    notebook = assignment_notebook(db_url, assignment)
+    subs = [(s, folder / f"{notebook}.ipynb") for s, folder in submitted(root, config, assignment, students)]
     # nbgrader runs `alembic` from PATH to migrate the gradebook: put this venv's bin first
     env = dict(os.environ, **{RESULTS_ENV: str(out),
                               "PATH": os.pathsep.join([str(Path(sys.executable).parent),
                                                        os.environ.get("PATH", "")])})
-    steps = [[sys.executable, "-m", "autograder", "grade", *(str(p) for _, p in subs),
-              "--out", str(out), "--force", "--jobs", str(jobs)]]
-    steps += [[sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", *who]
-              for who in ([[f"--student={s}"] for s, _ in subs] if students else [[]])]
-    for cmd in steps:
+    files = [str(path) for _, path in subs if path.is_file()]
+    if files:
+        cmd = [sys.executable, "-m", "autograder", "grade", *files, "--out", str(out), "--force",
+               "--jobs", str(jobs)]
         done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
         log.write(done.stdout)
         if done.returncode != 0:
-            raise BridgeError(f"`{' '.join(cmd[2:4])}` failed (exit {done.returncode}):\n"
-                              f"{done.stderr[-3000:]}")
-        if cmd[2] == "autograder":            # the caged results are in: no stale receipts
-            for receipt in out.glob(f"*/*/{RECEIPT}"):
-                receipt.unlink()
-    unscored = [s for s, _ in subs if not (out / s / assignment / RECEIPT).exists()]
-    if unscored:
-        raise BridgeError(f"nbgrader autograde did not score {', '.join(unscored)} from the caged "
-                          f"results:\n{done.stderr[-3000:]}")
-    db_url = config.CourseDirectory.db_url
+            raise BridgeError(f"`autograder grade` failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    for student, _ in subs:                   # the receipts tell what this run scored
+        receipt_path(out, student).unlink(missing_ok=True)
+    failures = {}
+    for who in ([[f"--student={s}"] for s, _ in subs] if students else [[]]):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", *who],
+                              cwd=root, env=env, capture_output=True, text=True)
+        failures.update(nbgrader_failures(done.stderr))
     rows = []
-    for student, _ in subs:
-        status, results, reason = load_results(out, student, assignment)
-        total = write_gradebook(db_url, assignment, student, status, results, reason)
+    for student, path in subs:
+        receipt = receipt_path(out, student)
+        if receipt.exists():
+            status, reason = (json.loads(receipt.read_text())[k] for k in ("status", "reason"))
+        else:
+            status = ERROR
+            reason = _unscored_reason(out, student, path, failures.get(student, "see its log"))
+            flag_unscored(db_url, assignment, student, reason)
+        results = find_verdict(out, student, path) if status == GRADED else None
         notes = reason if status != GRADED else " ".join(
             n for g in graded(assignment) for n in cell_notes(results, g.function))
-        rows.append((student, total, status, notes))
+        rows.append((student, gradebook_total(db_url, assignment, student), status, notes))
     return rows
 
 
@@ -314,7 +517,7 @@ def register(subparsers):
     p.add_argument("--student", action="append", default=[], metavar="ID",
                    help="only this student (repeatable); default: every submission")
     p.add_argument("--out", type=Path, default=None,
-                   help="folder for the caged results (default: build/nbgrader-caged/<assignment>)")
+                   help=f"folder for the caged results (default: {DEFAULT_RESULTS})")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
     p.set_defaults(func=run)
     return p
@@ -329,10 +532,13 @@ def run(args):
     width = max(len(r[0]) for r in rows)
     print(f"\n{'student'.ljust(width)}  score  status")
     for student, total, status, note in rows:
-        print(f"{student.ljust(width)}  {total:5.1f}  {status}{'  ' + note if note else ''}")
+        print(f"{student.ljust(width)}  {round(total, DIGITS):5g}  {status}{'  ' + note if note else ''}")
     problems = [r for r in rows if r[2] != GRADED]
     print(f"\n{len(rows)} submission(s) of {args.assignment} scored into the gradebook; "
-          f"{len(problems)} could not be graded and are flagged `needs manual grade` in formgrader.")
+          f"{len(problems)} could not be graded and are flagged `needs manual grade` in formgrader"
+          + (":" if problems else "."))
+    for student, _, _, note in problems:
+        print(f"  {student}: {note}")
     return 0
 
 

@@ -1,8 +1,10 @@
 """nbgrader for real, with the repository's nbgrader_config.py, in a temporary copy of the course.
 
-The plain round trip (generate_assignment, autograde, generate_feedback, export) works for every
-assignment; the caged path (`python -m autograder nbgrader`) puts the sandbox's scores in the
-gradebook, where no trick that fools an in-kernel test earns a point.
+The in-kernel practice round trip (CONV_PRACTICE_IN_KERNEL=1: generate_assignment, autograde,
+generate_feedback, export) works for every assignment; every other way nbgrader grades is caged:
+`python -m autograder nbgrader`, plain `nbgrader autograde` and formgrader's Autograde button
+(NbGraderAPI.autograde) put the sandbox's exact scores in the gradebook, where no trick that fools
+an in-kernel test earns a point, and a notebook nobody can grade is flagged, never a crash.
 """
 import csv
 import html
@@ -106,13 +108,17 @@ def conv_output_size(n, f, stride=1, pad=0):
 '''
 
 
-def _env():
+PRACTICE = {"CONV_PRACTICE_IN_KERNEL": "1"}
+
+
+def _env(**extra):
     bin_dir = str(Path(sys.executable).parent)     # nbgrader runs `alembic` from PATH
-    return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
+    env = {k: v for k, v in os.environ.items() if k not in ("CONV_PRACTICE_IN_KERNEL", "CONV_CAGED_RESULTS")}
+    return dict(env, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]), **extra)
 
 
-def _run(course, *args, timeout=1500):
-    done = subprocess.run([sys.executable, "-m", *args], cwd=course, env=_env(),
+def _run(course, *args, timeout=1500, env=None):
+    done = subprocess.run([sys.executable, "-m", *args], cwd=course, env=_env(**(env or {})),
                           capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{args}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
@@ -169,12 +175,13 @@ def test_release_notebooks_hold_no_solutions_or_hidden_tests(course):
 
 
 def test_plain_round_trip_for_every_assignment(course):
-    """Practice path: in-kernel hidden tests; full marks for the solutions, even when numpy warns."""
+    """Practice path, on purpose only: in-kernel hidden tests; full marks for the solutions, even
+    when numpy warns."""
     for assignment in ASSIGNMENTS:
         _submit(course, "ref", assignment)
     _submit(course, "warn", "a1_naive", {"conv_output_size": WARN})
     for assignment in ASSIGNMENTS:
-        _run(course, "nbgrader", "autograde", assignment, "--force")
+        _run(course, "nbgrader", "autograde", assignment, "--force", env=PRACTICE)
         _run(course, "nbgrader", "generate_feedback", assignment, "--force")
     scores = _export(course)
     for assignment in ASSIGNMENTS:
@@ -205,11 +212,11 @@ def test_caged_scores_in_the_gradebook_resist_every_trick(course):
     for student, res in results.items():
         if res["extra_data"]["status"] == "graded":
             # the gradebook holds exactly the sandbox's score (each cell capped at its points)
-            assert scores[(student, "a1_naive")] == pytest.approx(min(res["score"], 100), abs=0.01)
+            assert scores[(student, "a1_naive")] == min(res["score"], 100)     # exact
         else:                                  # never a silent zero: flagged, reason in the table
             assert flagged[student] and res["extra_data"]["reason"] in done.stdout, student
-    assert scores[("ref", "a1_naive")] == pytest.approx(100)
-    assert scores[("warn", "a1_naive")] == pytest.approx(100)
+    assert scores[("ref", "a1_naive")] == 100
+    assert scores[("warn", "a1_naive")] == 100
     wrong = scores[("wrong", "a1_naive")]
     assert wrong < 90
     for trick in TRICKS:
@@ -230,3 +237,121 @@ def test_caged_scores_in_the_gradebook_resist_every_trick(course):
     assert "Caged grader, conv_forward_naive" in _feedback(course, "wrong", "a1_naive")
     for student, lines in notes.items():       # the answer cell's comment in the feedback
         assert html.escape(lines[0], quote=False) in _feedback(course, student, "a1_naive"), student
+
+
+def _results_of(course, student):
+    """The caged results.json nbgrader scored `student`'s a1_naive from (build/nbgrader-caged)."""
+    caged = course / "build" / "nbgrader-caged" / "a1_naive"
+    notebook = (course / "submitted" / student / "a1_naive" / "a1_naive.ipynb").resolve()
+    found = [json.loads(p.read_text()) for p in caged.glob("*/*/results.json")]
+    (mine,) = [r for r in found if r["extra_data"]["student"] == student
+               and Path(r["extra_data"]["notebook"]).resolve() == notebook]
+    return mine
+
+
+def _gradebook(course, students):
+    """{student: (score, needs_manual_grade, [answer-cell comments])} of a1_naive."""
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        rows = {}
+        for s in students:
+            sub = gb.find_submission("a1_naive", s)
+            rows[s] = (sub.score, sub.needs_manual_grade,
+                       [c.auto_comment or "" for nb in sub.notebooks for c in nb.comments])
+        return rows
+
+
+CHEATS = {"wrong": {"conv_forward_naive": WRONG}, "ref": None,
+          **{name: {"conv_forward_naive": code} for name, code in TRICKS.items()}}
+
+
+def test_plain_nbgrader_autograde_is_caged_even_without_a_caged_run(course):
+    """`nbgrader autograde` with the course config and no verdict yet: each notebook is caged on
+    demand, every trick scores no more than the wrong answer it rides on, scores are exact."""
+    students = {f"plain_{name}": extra for name, extra in CHEATS.items()}
+    for student, extra in students.items():
+        _submit(course, student, "a1_naive", extra)
+    shutil.rmtree(course / "build" / "nbgrader-caged", ignore_errors=True)
+    for student in students:
+        _run(course, "nbgrader", "autograde", "a1_naive", "--force", f"--student={student}")
+    book = _gradebook(course, students)
+    for student in students:
+        res = _results_of(course, student)       # made on demand by CagedVerdicts
+        assert res["extra_data"]["status"] == "graded", (student, res["extra_data"])
+        assert book[student][0] == res["score"], student             # exact, not approx
+    assert book["plain_ref"][0] == 100
+    wrong = book["plain_wrong"][0]
+    assert wrong < 90
+    for trick in TRICKS:
+        assert book[f"plain_{trick}"][0] <= wrong, trick
+
+
+def test_formgrader_autograde_button_is_caged(course, monkeypatch):
+    """formgrader's Autograde button calls NbGraderAPI.autograde in the server process with the
+    course config: the same caged verdicts, caged on demand."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    for student, extra in (("api_wrong", {"conv_forward_naive": WRONG}),
+                           ("api_liar", {"conv_forward_naive": TRICKS["liar"]}),
+                           ("api_peek", {"conv_forward_naive": TRICKS["peek"]})):
+        _submit(course, student, "a1_naive", extra)
+    for var, value in _env().items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("CONV_PRACTICE_IN_KERNEL", raising=False)
+    monkeypatch.chdir(course)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    for student in ("api_wrong", "api_liar", "api_peek"):
+        result = api.autograde("a1_naive", student)
+        assert result["success"], result.get("error") or result.get("log")
+    book = _gradebook(course, ["api_wrong", "api_liar", "api_peek"])
+    for student, (total, _, _) in book.items():
+        assert total == _results_of(course, student)["score"], student
+    assert book["api_liar"][0] <= book["api_wrong"][0] < 90
+    assert book["api_peek"][0] <= book["api_wrong"][0]
+
+
+def test_broken_notebooks_are_flagged_and_honest_ones_scored(course):
+    """An empty file, a truncated notebook and another assignment's notebook among honest ones:
+    0 with needs manual grade and the reason as comment, a summary line each, exit 0. A notebook
+    nested in an honest student's folder is graded for nobody."""
+    _submit(course, "b_honest", "a1_naive")
+    _submit(course, "b_wrong", "a1_naive", {"conv_forward_naive": WRONG})
+    honest = (course / "submitted" / "b_honest" / "a1_naive" / "a1_naive.ipynb").read_text()
+    for student, text in (("b_empty", ""), ("b_truncated", honest[:len(honest) // 2])):
+        folder = course / "submitted" / student / "a1_naive"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "a1_naive.ipynb").write_text(text)
+    _submit(course, "b_other", "a2_partial")
+    other = course / "submitted" / "b_other"
+    (other / "a1_naive").mkdir(exist_ok=True)
+    (other / "a2_partial" / "a2_partial.ipynb").rename(other / "a1_naive" / "a1_naive.ipynb")
+    (other / "a2_partial").rmdir()
+    nested = course / "submitted" / "b_honest" / "a1_naive" / "mallory" / "a1_naive"
+    nested.mkdir(parents=True)
+    shutil.copy(course / "submitted" / "b_wrong" / "a1_naive" / "a1_naive.ipynb", nested)
+
+    broken = ("b_empty", "b_truncated", "b_other")
+    who = [f"--student={s}" for s in ("b_honest", "b_wrong", *broken)]
+    done = _run(course, "autograder", "nbgrader", "a1_naive", *who)      # asserts exit 0
+    assert "Traceback" not in done.stdout + done.stderr
+    book = _gradebook(course, ["b_honest", "b_wrong", *broken])
+    assert book["b_honest"][:2] == (100, False)
+    assert book["b_wrong"][0] == _results_of(course, "b_wrong")["score"] < 90
+    why = {"b_empty": ("empty", "not valid JSON"), "b_truncated": ("not valid JSON", "truncated"),
+           "b_other": ("a2_partial",)}
+    summary = done.stdout.split("could not be graded", 1)[1]
+    for student in broken:
+        score, flagged, comments = book[student]
+        assert score == 0 and flagged, student
+        assert comments and all(any(w in c for w in why[student]) for c in comments), (student, comments)
+        line = next(ln for ln in summary.splitlines() if ln.strip().startswith(student + ":"))
+        assert any(w in line for w in why[student]), line
+    caged = course / "build" / "nbgrader-caged" / "a1_naive"
+    graded_for = {json.loads(p.read_text())["extra_data"]["student"] for p in caged.glob("*/*/results.json")}
+    assert "mallory" not in graded_for
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert "mallory" not in {s.id for s in gb.students}
