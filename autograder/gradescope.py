@@ -19,11 +19,15 @@ The zip holds:
 
 Whatever happens, results.json is written: a submission that cannot be graded (no notebook, a
 notebook of another assignment, two candidates, a grader failure) gets score 0 and an `output`
-that says why in words, never a silent 0. `AUTOGRADER_ROOT` (default /autograder) moves the whole
-tree, so the scripts run unchanged against a simulated /autograder in the tests.
+that says why in words and what to upload, never a silent 0. Gradescope shows the top-level
+`output` at once, so it speaks only of the visible tests and of what the student must fix; the
+hidden tests keep their `after_due_date` visibility (their verdicts and diagnosed mistakes appear
+after the due date). `AUTOGRADER_ROOT` (default /autograder) moves the whole tree, so the scripts
+run unchanged against a simulated /autograder (docs/INSTRUCTORS.md, tested).
 """
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -44,6 +48,9 @@ SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 # Seconds the engine may spend on one submission: under Gradescope's own default limit of 600 s,
 # so a hang becomes our `error` result with its reason instead of Gradescope's bare timeout.
 GRADE_TIMEOUT_S = 540
+# Set to a run's seed (printed in the instructors' output of that run) to grade with the same
+# hidden inputs again; unset, every submission gets a fresh seed.
+SEED_ENV = "AUTOGRADER_SEED"
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -113,9 +120,53 @@ def build(assignment, out_dir, root=ROOT):
 
 def _refusal(reason, assignment, started):
     """results.json for a submission that could not be graded: status error and the reason."""
-    return dict(report.error_results(reason, info={"student": "gradescope", "assignment": assignment},
-                                     execution_time=time.monotonic() - started),
-                stdout_visibility="hidden")
+    return report.error_results(reason, info={"student": "gradescope", "assignment": assignment},
+                                execution_time=time.monotonic() - started)
+
+
+def _total(points):
+    """Points summed exactly and written as people write them: 27, 13.2."""
+    return f"{round(math.fsum(points), 1):g}"
+
+
+def _visible_summary(tests):
+    """Lines about the visible tests only, and how many hidden tests wait for the due date."""
+    shown = [t for t in tests if t["visibility"] == "visible"]
+    later = [t for t in tests if t["visibility"] != "visible"]
+    points = {}
+    for t in shown:
+        points.setdefault(t["name"].split(":", 1)[0], []).append(t)
+    per_function = "; ".join(f"{f} {_total(t['score'] for t in ts)}/"
+                             f"{_total(t['max_score'] for t in ts)}"
+                             for f, ts in points.items())
+    passed = sum(t["score"] >= t["max_score"] for t in shown)
+    lines = [f"Visible checks: {passed} of {len(shown)} passed, "
+             f"{_total(t['score'] for t in shown)}/"
+             f"{_total(t['max_score'] for t in shown)} points ({per_function})."]
+    if later:
+        lines.append(f"Hidden tests: {len(later)} more, worth "
+                     f"{_total(t['max_score'] for t in later)} points; their "
+                     "results appear after the due date.")
+    return lines
+
+
+def for_students(results, assignment):
+    """The results.json Gradescope stores: the top-level `output`, which students see at once,
+    tells only the visible tests' outcome and what the student must fix (never a hidden total, a
+    hidden verdict or a diagnosed mistake); a submission that could not be graded says why and
+    what to upload. Tests, score and extra_data are kept; stdout stays hidden."""
+    extra = results.get("extra_data") or {}
+    if extra.get("status") == report.GRADED:
+        lines = _visible_summary(results["tests"])
+        problems = [str(p) for p in extra.get("problems") or []]
+        if problems:
+            lines += ["Fix these in your notebook:", *(f"  - {p}" for p in problems)]
+    else:
+        lines = [f"Not graded: {extra.get('reason') or 'the grader could not read the submission'}.",
+                 f"This is not a grade: upload {assignment}.ipynb and submit again (the notebook "
+                 "you worked in, saved after Restart & Run All). If this message stays, tell the "
+                 "course staff."]
+    return dict(results, output="\n".join(lines), stdout_visibility="hidden")
 
 
 def grade_submission(root, assignment, python=sys.executable):
@@ -125,8 +176,7 @@ def grade_submission(root, assignment, python=sys.executable):
     notebooks = sorted(p for p in (root / "submission").rglob("*.ipynb")
                        if not SKIPPED_PARTS & set(p.parts))
     if not notebooks:
-        return _refusal(f"no notebook (.ipynb) found in the submission; upload your "
-                        f"{assignment}.ipynb, the notebook you worked in", assignment, started)
+        return _refusal("no notebook (.ipynb) found in the submission", assignment, started)
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         work, out = Path(tmp) / "submission", Path(tmp) / "out"
         work.mkdir()
@@ -135,6 +185,8 @@ def grade_submission(root, assignment, python=sys.executable):
         os.chmod(tmp, 0o755)
         cmd = [python, "-m", "autograder", "grade", str(work), "--out", str(out),
                "--timeout", str(GRADE_TIMEOUT_S)]
+        if os.environ.get(SEED_ENV):                # replay a run whose seed the staff log shows
+            cmd += ["--seed", os.environ[SEED_ENV]]
         try:
             done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                                   timeout=GRADE_TIMEOUT_S + 30)
@@ -144,27 +196,30 @@ def grade_submission(root, assignment, python=sys.executable):
         found = {}
         for path in out.glob("*/*/results.json"):
             found.setdefault(path.parent.name, []).append(json.loads(path.read_text()))
+        staff_log = out / "grading.log"          # the run's seed: instructors only (stderr)
+        if staff_log.exists():
+            sys.stderr.write(staff_log.read_text(errors="replace")[-4000:])
     sys.stderr.write(done.stderr[-4000:])
     mine = found.get(assignment, [])
     if len(mine) == 1:
-        return dict(mine[0], stdout_visibility="hidden")
+        return mine[0]
     if len(mine) > 1:
         return _refusal(f"the submission holds {len(mine)} notebooks of {assignment} "
-                        f"({', '.join(p.name for p in notebooks)}); upload just one",
+                        f"({', '.join(p.name for p in notebooks)}), and only one can be graded",
                         assignment, started)
     if set(found) == {UNRECOGNISED}:
-        return dict(found[UNRECOGNISED][0], stdout_visibility="hidden")   # the engine says why
+        return found[UNRECOGNISED][0]                                     # the engine says why
     if found:
         found.pop(UNRECOGNISED, None)
         return _refusal(f"this Gradescope assignment grades {assignment}, but the uploaded notebook "
-                        f"is {', '.join(sorted(found))}; upload {assignment}.ipynb", assignment, started)
+                        f"is {', '.join(sorted(found))}", assignment, started)
     return _refusal(f"the grader produced no result (exit status {done.returncode})",
                     assignment, started)
 
 
 def run_submission(root, assignment):
     """Grade ROOT/submission and write ROOT/results/results.json (atomically)."""
-    data = grade_submission(root, assignment)
+    data = for_students(grade_submission(root, assignment), assignment)
     report.write_atomic(Path(root) / "results" / "results.json", json.dumps(data, indent=1) + "\n")
     return data
 

@@ -1,7 +1,10 @@
 """The Gradescope zip: unpacked into a simulated /autograder tree, run_autograder always leaves a
-results.json in Gradescope's schema, with the CLI's verdicts."""
+results.json in Gradescope's schema, with the CLI's verdicts; what students see at once (the
+top-level output) speaks only of visible tests; the documented simulation runs as written."""
 import json
+import math
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -110,12 +113,17 @@ def test_empty_submission_gets_a_reason_not_a_silent_zero(a1_zip, tmp_path):
     assert results["score"] == 0 and results["tests"] == []
     assert results["extra_data"]["status"] == "error"
     assert "no notebook (.ipynb) found" in results["output"]
+    assert "upload a1_naive.ipynb and submit again" in results["output"]
+    assert "needs a look" not in results["output"]
 
 
 def test_broken_python_still_leaves_a_result(a1_zip, tmp_path):
     root = _unpack(a1_zip, tmp_path / "autograder")
     results, _ = _run(root, AUTOGRADER_PYTHON="/bin/false")
     assert results["score"] == 0 and "not your grade" in results["output"]
+
+
+SEED = "20240101"
 
 
 def _examples(assignment):
@@ -126,18 +134,18 @@ def _examples(assignment):
 
 @pytest.mark.slow
 def test_examples_graded_as_the_cli_grades_them(a1_zip, tmp_path):
-    """a1 examples through run_autograder; the scores and verdicts are the CLI's."""
+    """a1 examples through run_autograder with the CLI run's seed: the scores and verdicts are the CLI's."""
     examples = _examples("a1_naive")
     assert len(examples) == 2, examples
     cli = tmp_path / "cli"
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade",
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--seed", SEED,
                            *(str(p.parent) for p in examples), "--out", str(cli)],
                           cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr
     for i, notebook in enumerate(examples):
         root = _unpack(a1_zip, tmp_path / f"run{i}" / "autograder")
         shutil.copy(notebook, root / "submission" / "my work.ipynb")   # students rename files
-        results, run = _run(root)
+        results, run = _run(root, AUTOGRADER_SEED=SEED)           # the same hidden inputs
         expected = json.loads((cli / notebook.parent.parent.name / "a1_naive" / "results.json").read_text())
         student = notebook.parent.parent.name
         assert results["score"] == expected["score"], (student, run.stderr)
@@ -159,3 +167,80 @@ def test_notebook_of_another_assignment_is_refused_by_name(a1_zip, tmp_path):
     results, _ = _run(root)
     assert results["score"] == 0 and results["extra_data"]["status"] == "error"
     assert "grades a1_naive, but the uploaded notebook is a2_partial" in results["output"]
+    assert "upload a1_naive.ipynb and submit again" in results["output"]
+    assert "needs a look" not in results["output"]
+
+
+# conv_forward_naive with the kernel flipped: the hidden tests diagnose `true-convolution`.
+FLIPPED = """
+def conv_forward_naive(x, w, b, stride=1, pad=0):
+    H, W, C, M = x.shape
+    K, f = w.shape[0], w.shape[1]
+    H_out = (H + 2 * pad - f) // stride + 1
+    W_out = (W + 2 * pad - f) // stride + 1
+    xp = np.pad(x, ((pad, pad), (pad, pad), (0, 0), (0, 0)))
+    out = np.zeros((H_out, W_out, K, M), dtype=x.dtype)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = xp[i * stride:i * stride + f, j * stride:j * stride + f]
+            out[i, j] = np.tensordot(w[:, ::-1, ::-1, :], window, axes=([1, 2, 3], [0, 1, 2])) + b[:, None]
+    return out
+"""
+
+
+def _points(values):
+    return f"{round(math.fsum(values), 1):g}"
+
+
+@pytest.mark.slow
+def test_output_shown_at_once_reveals_no_hidden_result(a1_zip, tmp_path):
+    """A wrong answer whose mistake only hidden tests diagnose: the top-level output (shown before
+    the due date) gives the visible checks' points and nothing of the hidden tests' verdicts,
+    total or diagnosis; those stay in tests marked after_due_date."""
+    root = _unpack(a1_zip, tmp_path / "autograder")
+    nb = nbformat.read(str(_examples("a1_naive")[0]), 4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "conv_forward_naive"]
+    cell.source = FLIPPED
+    nbformat.write(nb, str(root / "submission" / "a1_naive.ipynb"))
+    results, _ = _run(root)
+    assert results["extra_data"]["status"] == "graded"
+    visible = [t for t in results["tests"] if t["visibility"] == "visible"]
+    later = [t for t in results["tests"] if t["visibility"] != "visible"]
+    assert visible and later and {t["visibility"] for t in later} == {"after_due_date"}
+    hidden_mistakes = {tag.split(":", 1)[1] for t in later for tag in t["tags"]
+                       if tag.startswith("misconception:")}
+    assert "true-convolution" in hidden_mistakes          # the diagnosis exists, after the due date
+    output = results["output"]
+    for mistake in hidden_mistakes:
+        assert mistake not in output, mistake
+    for t in later:
+        assert t["name"].split(":", 1)[1].strip() not in output, t["name"]
+    hidden_score = _points(t["score"] for t in later)
+    assert f"{_points(t['score'] for t in visible)}/{_points(t['max_score'] for t in visible)} points" in output
+    assert not re.search(rf"(?<![\d.]){re.escape(hidden_score)}(?![\d.])", output.replace(
+        f"worth {_points(t['max_score'] for t in later)} points", "")), output
+    assert f"{results['score']:g}" not in output
+
+
+def _documented_block():
+    """The bash block of docs/INSTRUCTORS.md that simulates /autograder, as written there."""
+    text = (ROOT / "docs" / "INSTRUCTORS.md").read_text()
+    after = text.split("Try the zip locally", 1)[1]
+    return re.search(r"```bash\n(.*?)```", after, re.S)[1]
+
+
+@pytest.mark.slow
+def test_documented_simulation_runs_as_written(tmp_path):
+    """The commands docs/INSTRUCTORS.md gives for trying the zip locally, run by bash from the
+    repository root: they leave a graded results.json in Gradescope's schema."""
+    block = _documented_block()
+    assert "AUTOGRADER_PYTHON" not in block          # the venv setup.sh builds, not an override
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER_")}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, capture_output=True,
+                          text=True, timeout=900, env=dict(env, TMPDIR=str(tmp_path)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    (written,) = tmp_path.glob("*/results/results.json")
+    results = json.loads(written.read_text())
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    assert results["extra_data"]["status"] == "graded" and results["score"] == 100, results["output"]
+    assert json.loads(done.stdout[done.stdout.index("{"):]) == results
