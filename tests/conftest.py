@@ -15,3 +15,10 @@ for var, sub in [("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", 
     os.environ.setdefault(var, str(_state / sub))
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def pytest_configure(config):
+    """The `browser` marker (--strict-markers): tests that drive headless Chromium."""
+    config.addinivalue_line(
+        "markers", "browser: drives the system's headless Chromium through Playwright "
+                   "(tests/test_browser.py); .ci/run installs it, elsewhere they skip saying why")
