@@ -11,7 +11,15 @@ RUN    := env JUPYTER_CONFIG_DIR=$(STATE)/jupyter-config JUPYTER_DATA_DIR=$(STAT
           JUPYTER_RUNTIME_DIR=$(STATE)/jupyter-runtime IPYTHONDIR=$(STATE)/ipython \
           MPLCONFIGDIR=$(STATE)/matplotlib PYDEVD_DISABLE_FILE_VALIDATION=1 $(BIN)/python
 
-.PHONY: setup grade test bench lab notebooks clean
+# The students' environment (`make lab`): its own venv with the notebooks' libraries at
+# requirements.txt's pins and the student package (helpers only, autograder/bundle.py), never
+# this repository's .venv, which holds the grader and its reference.
+STUDENT_VENV  := build/student-venv
+STUDENT_PKG   := build/student-package
+STUDENT_STAMP := $(STUDENT_VENV)/.installed
+STUDENT_PINS  := numpy|matplotlib|jupyterlab|notebook|ipykernel
+
+.PHONY: setup grade test bench lab student-env notebooks clean
 
 setup: $(STAMP)
 
@@ -39,9 +47,20 @@ notebooks: $(STAMP)
 	$(RUN) -m tools.build_notebooks
 	$(RUN) -m tools.make_examples
 
-# JupyterLab on the student notebooks (state under build/state, not $$HOME).
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
+student-env: $(STUDENT_STAMP)
+
+$(STUDENT_STAMP): requirements.txt $(wildcard helpers/*.py helpers/data/*) autograder/bundle.py $(STAMP)
+	$(RUN) -c 'from autograder.bundle import student_package; student_package("$(STUDENT_PKG)")'
+	grep -E '^($(STUDENT_PINS))==' requirements.txt > $(STUDENT_PKG)/requirements.txt
+	test -x $(STUDENT_VENV)/bin/python || $(PYTHON) -m venv $(STUDENT_VENV)
+	$(STUDENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(STUDENT_PKG)/requirements.txt
+	$(STUDENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall ./$(STUDENT_PKG)
+	touch $(STUDENT_STAMP)
+
+# JupyterLab on the student notebooks, as a student has it: started from the student venv in
+# notebooks/, with no PYTHONPATH, so no kernel can import autograder.
+lab: $(STUDENT_STAMP)
+	cd notebooks && env -u PYTHONPATH $(CURDIR)/$(STUDENT_VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:
 	rm -rf build .pytest_cache

@@ -22,10 +22,14 @@ Later notebooks give earlier assignments' functions as locked code, so the whole
 archive gives away a1's answers in a2's notebook, and is refused. A course that releases one
 assignment at a time bundles only it (`--assignments a2_partial`): the earlier answers it gives
 are past their due date, and only the bundled assignments' answers count as secret.
+
+`student_package(DIR)` writes the same pyproject.toml and helpers/ on their own: what `make lab`
+installs into the student environment (build/student-venv), where `import autograder` fails.
 """
 import argparse
 import ast
 import json
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -172,12 +176,48 @@ def shipped_files(root=ROOT, assignments=tuple(ASSIGNMENTS)):
                                 f"{', '.join(missing)} (run `make notebooks` first)")
     files = [(root / name, name) for name in ("requirements.txt", "environment.yml")]
     for folder in ["helpers", *(f"notebooks/{a}" for a in assignments)]:
-        for path in sorted((root / folder).rglob("*")):
-            rel = path.relative_to(root)
-            if path.is_file() and not SKIPPED_PARTS & set(rel.parts) \
-                    and path.suffix not in SKIPPED_SUFFIXES and not path.name.startswith("."):
-                files.append((path, rel.as_posix()))
+        files += _tree(root, folder)
     return files
+
+
+def _tree(root, folder):
+    """[(source path, path relative to root)] of the files under root/folder that ship."""
+    files = []
+    for path in sorted((root / folder).rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not SKIPPED_PARTS & set(rel.parts) \
+                and path.suffix not in SKIPPED_SUFFIXES and not path.name.startswith("."):
+            files.append((path, rel.as_posix()))
+    return files
+
+
+def _checked(entries, secrets):
+    """`entries` [(path inside the archive, bytes)], each text file scanned (BundleLeak)."""
+    for arc, data in entries:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue                      # binary data (helpers/data/*.npz): nothing to parse
+        scan(arc, text, secrets)
+    return entries
+
+
+def _pyproject(root):
+    return ("pyproject.toml", STUDENT_PYPROJECT.format(version=_version(root)).encode())
+
+
+def student_package(dest, root=ROOT):
+    """Write the student package into `dest` (emptied first): the bundle's pyproject.toml and
+    helpers/, scanned like the bundle. `pip install DEST` makes `helpers` importable and nothing
+    else. Returns dest."""
+    root, dest = Path(root), Path(dest)
+    entries = _checked([(arc, src.read_bytes()) for src, arc in _tree(root, "helpers")]
+                       + [_pyproject(root)], secret_bodies(root))
+    shutil.rmtree(dest, ignore_errors=True)
+    for arc, data in entries:
+        (dest / arc).parent.mkdir(parents=True, exist_ok=True)
+        (dest / arc).write_bytes(data)
+    return dest
 
 
 def scan(name, text, secrets):
@@ -232,14 +272,7 @@ def build(out_dir, root=ROOT, assignments=None):
     chosen = tuple(a for a in ASSIGNMENTS if not assignments or a in assignments)
     secrets = secret_bodies(root, chosen)
     entries = [(arc, src.read_bytes()) for src, arc in shipped_files(root, chosen)]
-    entries += [("README.md", _readme(chosen).encode()),
-                ("pyproject.toml", STUDENT_PYPROJECT.format(version=_version(root)).encode())]
-    for arc, data in entries:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            continue                      # binary data (helpers/data/*.npz): nothing to parse
-        scan(arc, text, secrets)
+    entries = _checked(entries + [("README.md", _readme(chosen).encode()), _pyproject(root)], secrets)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     archive = out_dir / (ARCHIVE_NAME if chosen == tuple(ASSIGNMENTS) else

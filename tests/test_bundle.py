@@ -201,3 +201,44 @@ def test_whole_course_bundle_is_refused_while_later_notebooks_give_earlier_answe
     with pytest.raises(bundle.BundleLeak, match=r"notebooks/a[2-5]_\w+/a[2-5]_\w+\.ipynb: function "
                                                 r"`\w+` has the body of solutions/a[1-4]_"):
         bundle.build(Path("/nonexistent-never-written"))
+
+
+def _student_env(tmp_path):
+    """A venv like the students' (`make lab`, the hub image): a fresh venv of the base
+    interpreter, and the student package from bundle.student_package built by setuptools from
+    its own pyproject straight into the venv's site-packages (offline). Returns its python."""
+    package = bundle.student_package(tmp_path / "package")
+    venv = tmp_path / "student-venv"
+    made = subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv",
+                           "--without-pip", str(venv)], capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, timeout=60).stdout.strip()
+    built = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q",
+                            "build_py", "--build-lib", site],
+                           cwd=package, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    return python
+
+
+def test_student_environment_has_helpers_and_never_the_grader(tmp_path):
+    """In the students' environment, started where `make lab` starts JupyterLab (notebooks/,
+    no PYTHONPATH), `helpers` imports from the installed package and `autograder` (the graders,
+    the reference) does not import at all."""
+    python = _student_env(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    probe = ("import importlib.util, json, helpers\n"
+             "print(json.dumps({'helpers': helpers.__file__, 'autograder': "
+             "[importlib.util.find_spec(m) is not None for m in ('autograder', 'solutions')]}))")
+    for cwd in (ROOT / "notebooks", ROOT / "notebooks" / "a1_naive"):
+        done = subprocess.run([str(python), "-c", probe], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        seen = json.loads(done.stdout)
+        assert Path(seen["helpers"]).is_relative_to(tmp_path / "student-venv"), seen
+        assert seen["autograder"] == [False, False], seen
+        for module in ("autograder", "autograder.reference"):
+            imported = subprocess.run([str(python), "-c", f"import {module}"], cwd=cwd, env=env,
+                                      capture_output=True, text=True, timeout=60)
+            assert imported.returncode != 0 and "No module named 'autograder'" in imported.stderr

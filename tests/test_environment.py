@@ -126,3 +126,28 @@ def test_make_test_keeps_jupyter_state_in_the_repository():
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         assert var in settings and Path(settings[var]).is_relative_to(ROOT), (var, settings.get(var))
 
+
+
+def test_make_lab_starts_jupyter_from_the_student_environment():
+    """`make lab` builds build/student-venv (the notebooks' libraries at requirements.txt's pins
+    and the helpers-only student package, never the grader) and starts JupyterLab from it in
+    notebooks/ with no PYTHONPATH: the repository root is on no kernel's path."""
+    commands = make_dry_run("lab")
+    student_python = "build/student-venv/bin/python"
+    lab = [w for w in commands if any(word.endswith("/jupyter") for word in w)]
+    assert len(lab) == 1, commands
+    (words,) = lab
+    jupyter = next(word for word in words if word.endswith("/jupyter"))
+    assert jupyter == str(ROOT / "build" / "student-venv" / "bin" / "jupyter"), words
+    assert words[:3] == ["cd", "notebooks", "&&"] and words[words.index(jupyter) + 1] == "lab", words
+    assert ["-u", "PYTHONPATH"] == words[words.index("env") + 1:words.index("env") + 3], words
+    assert not any(".venv" in word or "PYTHONPATH=" in word for word in words), words
+
+    installs = [w for w in commands if w[:4] == [student_python, "-m", "pip", "install"]]
+    assert [w for w in installs if "--no-deps" in w and "./build/student-package" in w], installs
+    (pins,) = [w for w in installs if "-r" in w]
+    assert pins[pins.index("-r") + 1] == "build/student-package/requirements.txt"
+    (grep,) = [w for w in commands if w[:2] == ["grep", "-E"]]
+    chosen = {n: v for n, v in requirements_pins().items() if re.match(grep[2], f"{n}==")}
+    assert set(chosen) == {"numpy", "matplotlib", "jupyterlab", "notebook", "ipykernel"}, chosen
+    assert any("student_package" in word for w in commands for word in w), commands
