@@ -20,7 +20,10 @@ PINNED_THREADS = {
 # on a case with f*f*C >= 400.
 PARTIAL_MIN_SPEEDUP_VS_NAIVE = 5.0
 # conv_forward_im2col, conv_backward_im2col, col2im: at most this many times the reference's time.
-IM2COL_MAX_RATIO = 10.0
+# 8, not the spec's default 10: a backward pass whose col2im loops over windows measures 20-34x
+# the reference (autograder/cases.py, TIMING), too close to 2 x 10; the slowest honest style
+# measures at most ~2.4x, well under 8 / 2.
+IM2COL_MAX_RATIO = 8.0
 # conv_forward_fft: at most this many times the reference FFT time.
 FFT_MAX_RATIO = 10.0
 # conv_forward_im2col: peak extra memory at most this many times the bytes of its X_col.

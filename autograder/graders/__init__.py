@@ -591,22 +591,28 @@ SPEED_HINTS = {
 }
 
 
+def timed_cases_text(function):
+    """The cases `function` is timed on, in words (test names show them)."""
+    return " and on ".join(case.describe() for case in TIMING[function])
+
+
 def check_speed(student, reference_student, function, max_ratio, seed, reference_function=None,
                 reference_label="the reference"):
-    """Best-of-repeats time of student.`function` <= max_ratio * the reference's, on TIMING[function],
-    with fresh inputs (from the run's `seed`) every repeat and every output checked."""
-    case = TIMING[function]
+    """Best-of-repeats time of student.`function` <= max_ratio * the reference's on every case of
+    TIMING[function], with fresh inputs (from the run's `seed`) every repeat and every output
+    checked. The first case over the limit fails the test."""
+    for case in TIMING[function]:
+        def check(args, got, expected, case=case):
+            problem = mismatch(expected, got, RESULT_NAMES[function])
+            if problem:
+                raise Failed(f"On {where(function, case)} (a timed run with new random inputs): "
+                             f"{problem}. A fast answer must also be right.")
 
-    def check(args, got, expected):
-        problem = mismatch(expected, got, RESULT_NAMES[function])
-        if problem:
-            raise Failed(f"On {where(function, case)} (a timed run with new random inputs): "
-                         f"{problem}. A fast answer must also be right.")
-
-    check_time_ratio(student, reference_student, function,
-                     lambda k: inputs(function, case, seed_offset=k, seed=seed), where(function, case),
-                     max_ratio=max_ratio, reference_function=reference_function,
-                     reference_label=reference_label, check=check, hint=SPEED_HINTS[function])
+        check_time_ratio(student, reference_student, function,
+                         lambda k, case=case: inputs(function, case, seed_offset=k, seed=seed),
+                         where(function, case), max_ratio=max_ratio,
+                         reference_function=reference_function, reference_label=reference_label,
+                         check=check, hint=SPEED_HINTS[function])
 
 
 def check_memory(student, function, factor, seed):

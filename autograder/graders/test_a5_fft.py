@@ -3,9 +3,10 @@ import pytest
 
 from autograder import config
 from autograder.cases import ALEXNET_CONV1, GRID, SMALL_CASES, case_id
-from autograder.graders import (TIMING, channel_mismatch, check_keeps_dtype, check_matches,
+from autograder.graders import (channel_mismatch, check_keeps_dtype, check_matches,
                                 check_no_library_convolution, check_not_mutated, check_speed,
-                                check_value_error, run_public_check, too_large_filter)
+                                check_value_error, run_public_check, timed_cases_text,
+                                too_large_filter)
 from autograder.grading import grades
 
 
@@ -47,6 +48,6 @@ def test_fft_no_library(student):
 
 
 @grades("conv_forward_fft", "timing", f"at most {config.FFT_MAX_RATIO:g}x the reference FFT's "
-        f"time on {TIMING['conv_forward_fft'].describe()}", weight=3)
+        f"time on {timed_cases_text('conv_forward_fft')}", weight=3)
 def test_fft_speed(student, seed, reference_student):
     check_speed(student, reference_student, "conv_forward_fft", max_ratio=config.FFT_MAX_RATIO, seed=seed)

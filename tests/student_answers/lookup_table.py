@@ -37,7 +37,7 @@ def _tabulate():
     cases = SMALL_CASES + (ALEXNET_CONV1, MEMORY_CASE)          # noqa: F821 (pasted cases.py)
     for name in LOOKED_UP:
         draws = [(c, np.float64, 0) for c in cases] + [(GRID[1], np.float32, 0)]   # noqa: F821
-        draws += [(TIMING[name], np.float64, k) for k in range(12)] if name in TIMING else []  # noqa: F821
+        draws += [(c, np.float64, k) for c in TIMING.get(name, ()) for k in range(12)]  # noqa: F821
         for case, dtype, seed_offset in draws:
             args = _published_args(name, case, dtype, seed_offset)
             _table[_key(name, args)] = _computed[name](*args)
