@@ -517,8 +517,9 @@ def _info(notebook, student, assignment, *, isolation=None, timing=None, timed_o
 @dataclass
 class Job:
     """What the parent tells a worker (job.json): the notebook, its student (the true name),
-    the output folder, the backend module, the run's seed, whether partial isolation is allowed
-    and the parent's notes about notebooks that were not graded."""
+    the output folder, the backend module, the run's seed, whether partial isolation is allowed,
+    the parent's notes about notebooks that were not graded, and the folder for the sandboxes'
+    own folders (removed by the parent, whatever happens to the worker)."""
     notebook: str
     student: str
     out: str
@@ -526,11 +527,16 @@ class Job:
     seed: int = None
     allow_partial: bool = False
     problems: list = field(default_factory=list)
+    scratch: str = None
 
 
-def _sandbox_options(backend, allow_partial):
-    """Keyword arguments for SandboxStudent/reference_sandbox: allow_partial if it takes it."""
-    return {"allow_partial": allow_partial} if _accepts(backend.SandboxStudent, "allow_partial") else {}
+def _sandbox_options(backend, job):
+    """Keyword arguments for SandboxStudent/reference_sandbox: the scratch root, and
+    allow_partial if it takes it."""
+    options = {"scratch_root": job.scratch}
+    if _accepts(backend.SandboxStudent, "allow_partial"):
+        options["allow_partial"] = job.allow_partial
+    return options
 
 
 def _read(notebook):
@@ -582,7 +588,7 @@ def _grade_loaded(job, backend, sub, timing, notes, elapsed):
     """grade_notebook's part once the notebook is loaded: the sandboxes and the graders."""
     assignment = sub.assignment
     lines = _found_lines(job.notebook, sub, notes["problems"])
-    isolation, box = None, _sandbox_options(backend, job.allow_partial)
+    isolation, box = None, _sandbox_options(backend, job)
     info = lambda **more: _info(job.notebook, job.student, assignment, isolation=isolation,  # noqa: E731
                                 timing=timing.record(), **notes, **more)
     try:
@@ -672,8 +678,8 @@ class Interrupted(KeyboardInterrupt):
     """The batch was stopped by SIGINT (Ctrl-C) or SIGTERM; `signum` says which."""
 
     def __init__(self, signum):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+        self.signum = signal.Signals(signum)
+        super().__init__(self.signum.name)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -698,15 +704,16 @@ def _raise_interrupted(signum, frame):
 
 
 def _start_worker(job, workdir):
-    """A worker process grading `job`, in its own session; its temporary files (the sandboxes'
-    folders included) under `workdir`, which the batch removes whatever happens to the worker."""
+    """A worker process grading `job`, in its own session, in `workdir` (where its sandboxes
+    keep their folders too: the batch removes it whatever happens to the worker)."""
+    job.scratch = str(workdir)
     (workdir / "job.json").write_text(json.dumps(asdict(job)), encoding="utf-8")
     log = open(workdir / "worker.log", "wb")
     code = "from autograder.engine import worker_main; worker_main()"
     proc = subprocess.Popen([sys.executable, "-c", code, str(workdir / "job.json"),
                              str(workdir / "results.json")],
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                            cwd=workdir, env={**os.environ, **PINNED_THREADS, "TMPDIR": str(workdir)},
+                            cwd=workdir, env={**os.environ, **PINNED_THREADS},
                             start_new_session=True)
     log.close()
     return proc
@@ -974,7 +981,7 @@ def grade_batch(subs, out, jobs=1, force=False, timeout=SUBMISSION_TIMEOUT_S, ba
     try:
         with _signals(_raise_interrupted):
             _run_workers(queue, batch, jobs, timeout, seed)
-    except KeyboardInterrupt as e:
+    except KeyboardInterrupt as e:       # Interrupted, or Ctrl-C before the handler was set
         batch.staff_log(f"run interrupted ({getattr(e, 'signum', signal.SIGINT).name}) after "
                         f"{len(batch.rows)} of {len(subs)} submissions")
         raise

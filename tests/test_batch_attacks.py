@@ -8,6 +8,11 @@ attacker's row AND an honest classmate's row in the same batch.
 import csv
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 
 from autograder import report
 
@@ -364,3 +369,107 @@ def test_array_subclass_returns_are_suspicious():
     assert engine.suspicion("OSError: [Errno 30] Read-only file system: '/x'") == \
         "write refused by the cage"
     assert engine.suspicion("ValueError: shapes do not match") is None
+
+
+# ---- through `python -m autograder grade` with the real cage and graders (slow) ---------------
+def start_grade(*args):
+    """`python -m autograder grade ARGS` (TMPDIR as it is: the cage's uid slots are locked
+    there, shared with every other grader on the machine)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "autograder", "grade", *map(str, args)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def copy_example(student, assignment, to):
+    to.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLES / student / assignment / f"{assignment}.ipynb", to)
+    return to
+
+
+@pytest.mark.slow
+def test_real_batch_nested_notebook_and_hostile_names_leave_a_classmate_alone(tmp_path):
+    src = tmp_path / "submitted"
+    copy_example("alice", "a3_im2col", src / "bob" / "a3_im2col" / "a3_im2col.ipynb")   # honest
+    copy_example("bob", "a3_im2col", src / "mallory" / "a3_im2col" / "a3_im2col.ipynb")
+    copy_example("bob", "a3_im2col",
+                 src / "mallory" / "a3_im2col" / "x" / "bob" / "a3_im2col" / "a3_im2col.ipynb")
+    deep = src / "grades.csv" / "a3_im2col" / "a3_im2col.ipynb"
+    deep.parent.mkdir(parents=True)
+    deep.write_text("[" * 100000 + "]" * 100000)
+    odd = src / "=cmd\x1b[2J\u202e" / "a3_im2col" / "a3_im2col.ipynb"
+    odd.parent.mkdir(parents=True)
+    odd.write_text(json.dumps({"nbformat": "4", "cells": []}))
+    out = tmp_path / "out"
+    done = start_grade(src, "--out", out, "--jobs", "2")
+    stdout, stderr = done.communicate(timeout=900)
+    assert done.returncode == 0, stderr[-3000:]
+    assert "\x1b" not in stdout and "\u202e" not in stdout and "=cmd\\x1b[2J\\u202e" in stdout
+    table = rows_by_student(out)
+    assert set(table) == {("bob", "a3_im2col"), ("mallory", "a3_im2col"),
+                          ("grades.csv", "a3_im2col"), ("'=cmd\x1b[2J\u202e", "a3_im2col")}
+    bob = results_of(out, "bob", "a3_im2col")
+    assert table["bob", "a3_im2col"]["status"] == "graded" and bob["score"] == 100, bob["output"]
+    mallory = results_of(out, "mallory", "a3_im2col")
+    assert mallory["score"] < 100
+    assert mallory["extra_data"]["problems"] == [
+        "not graded: x/bob/a3_im2col/a3_im2col.ipynb is in a subfolder of the submission folder"]
+    assert "nested too deeply" in table["grades.csv", "a3_im2col"]["reason"]
+    assert 'nbformat version as "4"' in table["'=cmd\x1b[2J\u202e", "a3_im2col"]["reason"]
+
+
+def batch_folders(pid):
+    """The autograder-batch-* folders named on the command lines of `pid`'s child processes
+    (its workers: <batch>/<worker>/job.json)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found |= {Path(arg).parents[1] for arg in (proc / "cmdline").read_text().split("\0")
+                          if "/autograder-batch-" in arg and arg.endswith("job.json")}
+        except (OSError, IndexError, ValueError):
+            pass
+    return sorted(found)
+
+
+def _processes_mentioning(text):
+    """Pids of live processes whose command line or environment contains `text`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if any(text.encode() in (proc / part).read_bytes() for part in ("cmdline", "environ")):
+                found.append(int(proc.name))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_run_leaves_nothing_behind_and_says_how_to_resume(tmp_path, sig):
+    src = tmp_path / "submitted"
+    for i in range(2):          # carol's functions hang: the batch is long enough to stop
+        copy_example("carol", "a1_naive", src / f"carol{i}" / "a1_naive" / "a1_naive.ipynb")
+    copy_example("alice", "a1_naive", src / "alice" / "a1_naive" / "a1_naive.ipynb")
+    out = tmp_path / "out"
+    run = start_grade(src, "--out", out, "--jobs", "2", "--force")
+    deadline, sandboxes = time.monotonic() + 120, []
+    while not sandboxes and time.monotonic() < deadline:
+        time.sleep(0.1)
+        batches = batch_folders(run.pid)
+        sandboxes = [p for b in batches for p in b.glob("*/conv-sandbox-*")]
+    assert sandboxes and run.poll() is None, "no sandbox started"
+    run.send_signal(sig)
+    stdout, stderr = run.communicate(timeout=60)
+    assert run.returncode == 128 + sig, stderr[-2000:]
+    assert f"stopped by {sig.name}" in stderr
+    assert "To resume, run the same command without --force" in stderr
+    resume = stderr.split("without --force:\n")[1].strip()
+    assert resume.startswith("python -m autograder grade ") and "--force" not in resume
+    assert str(src) in resume and "--jobs 2" in resume
+    assert [b for b in batches if b.exists()] == []        # its conv-sandbox-* folders with it
+    time.sleep(0.5)
+    assert [pid for b in batches for pid in _processes_mentioning(str(b))] == []  # no worker, no cage
+    assert f"run interrupted ({sig.name})" in (out / "grading.log").read_text()

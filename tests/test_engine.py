@@ -143,7 +143,7 @@ def default_hidden_paths(*extra):
 class SandboxStudent:
     """Isolation as $STANDIN_ISOLATION says (default full); partial refused unless allowed."""
 
-    def __init__(self, cells, name="student", hidden_paths=(), allow_partial=False):
+    def __init__(self, cells, name="student", hidden_paths=(), allow_partial=False, scratch_root=None):
         self.cells, self.name = cells, name
         self.isolation = os.environ.get("STANDIN_ISOLATION", "full")
         self.isolation_note = "a stand-in: no cage at all" if self.isolation == "partial" else ""
@@ -174,7 +174,7 @@ class SandboxStudent:
 
 
 @contextmanager
-def reference_sandbox(allow_partial=False):
+def reference_sandbox(allow_partial=False, scratch_root=None):
     yield InProcessStudent({"answer": lambda: 42})
 
 
