@@ -153,8 +153,8 @@ notebook; each student folder speaks only for its own student):
 
 From a submission folder exactly one notebook is graded: the one named <folder>.ipynb, else the
 only one there; several others make that student's submission an error. Notebooks in its
-subfolders are never graded nor given to anyone: they are listed in that submission's problems.
-Names starting with "." are skipped. Results go to OUT/<student>/<assignment>/ with the student
+subfolders and symbolic links to notebooks are never graded nor given to anyone: they are
+listed in that submission's problems. Names starting with "." are skipped. Results go to OUT/<student>/<assignment>/ with the student
 name percent-encoded wherever it is not plain ASCII letters, digits, "_", "-", "." (and at a
 leading "." or "-", or a name of the grader's own files such as grades.csv): "Zoë" -> "Zo%C3%AB",
 "grades.csv" -> "%67rades.csv". The true name stays in results.json and grades.csv."""
@@ -168,6 +168,7 @@ class Place:
     folder: Path = None              # None for a notebook given or found on its own
     notebooks: list = field(default_factory=list)
     nested: list = field(default_factory=list)
+    links: list = field(default_factory=list)    # symbolic links to notebooks: never graded
 
 
 def _file_student(notebook):
@@ -227,7 +228,8 @@ def _folder_places(folder):
             singles.append(Place(student, None, [folder.joinpath(*parts)]))
             continue
         place = places.setdefault(home, Place(student, home))
-        (place.notebooks if candidate else place.nested).append(folder.joinpath(*parts))
+        path = folder.joinpath(*parts)
+        (place.links if path.is_symlink() else place.notebooks if candidate else place.nested).append(path)
     return singles + list(places.values())
 
 
@@ -256,6 +258,7 @@ def _choose(place):
     folder, candidates = place.folder, place.notebooks
     notes = [f"not graded: {_relative(n, folder)} is in a subfolder of the submission folder"
              for n in place.nested]
+    notes += [f"not graded: {_relative(n, folder)} is a symbolic link" for n in place.links]
     if len(candidates) == 1:
         return candidates[0], notes, ""
     named = folder / f"{folder.name}.ipynb" if folder is not None else None
@@ -265,7 +268,7 @@ def _choose(place):
         return named, notes, ""
     if not candidates:
         return None, notes, (f"no notebook directly in the submission folder {folder.name}; "
-                             "notebooks in its subfolders are not graded")
+                             "notebooks in its subfolders and symbolic links are not graded")
     names = ", ".join(_relative(n, folder) for n in candidates)
     return None, notes, (f"{len(candidates)} notebooks in the submission folder {folder.name} "
                          f"({names}); keep exactly one, or name the one to grade "

@@ -2,11 +2,14 @@
 
     DIR/<student>/<assignment>/results.json   Gradescope's schema, one per submission
     DIR/<student>/<assignment>/feedback.html  the same verdicts for the student, self-contained
-    DIR/grades.csv                            student, assignment, score, max_score, status, reason
+    DIR/grades.csv                            student, assignment, score, max_score, status,
+                                              reason, isolation
 
-results.json: top level `score`, `max_score`, `execution_time`, `output`, `tests`, plus
-`extra_data` (student, assignment, status `graded`/`error`, reason, notebook, isolation, timing)
-which Gradescope keeps but does not show. Each test has `name` ("<function>: ..."), `number`,
+(<student> is engine.student_folder of the name.) results.json: top level `score`, `max_score`,
+`execution_time`, `output`, `tests`, plus `extra_data` (student, assignment, status
+`graded`/`error`, reason, notebook, isolation, timed_out, timing, problems, suspicious,
+notebook_sha256, grader_version; see autograder.engine) which Gradescope keeps but does not
+show; partial isolation is the first line of `output`. Each test has `name` ("<function>: ..."), `number`,
 `score`, `max_score`, `output`, `visibility` and `tags` (`function:<name>`, `kind:<kind>`,
 `misconception:<id>`). A submission that could not be graded has status `error`, score 0, the
 reason at the top of `output`, and possibly no tests: never a silent zero.
@@ -14,7 +17,9 @@ reason at the top of `output`, and possibly no tests: never a silent zero.
 Every text a student sees passes `scrub`, which drops lines of the hidden graders' source and
 traceback frames inside the grader, and the HTML escapes everything that came from a submission.
 Files are written atomically (temporary file + os.replace), so an interrupted run never leaves
-half a results.json behind.
+half a results.json behind. Student strings are made safe in one place: `safe_text`/`safe_data`
+for files and JSON (lone surrogates escaped), `printable` for terminals and logs (control and
+bidirectional characters escaped), `spreadsheet_safe` for CSV text cells (no formulas).
 """
 import csv
 import html

@@ -473,3 +473,18 @@ def test_a_stopped_run_leaves_nothing_behind_and_says_how_to_resume(tmp_path, si
     time.sleep(0.5)
     assert [pid for b in batches for pid in _processes_mentioning(str(b))] == []  # no worker, no cage
     assert f"run interrupted ({sig.name})" in (out / "grading.log").read_text()
+
+
+def test_a_link_to_a_classmates_notebook_is_not_graded(tmp_path, standin):  # noqa: F811
+    src = tmp_path / "submitted"
+    bob = write_nb(src / "bob" / "a2_partial" / "a2_partial.ipynb", notebook("a2_partial", {}))
+    (src / "mallory" / "a2_partial").mkdir(parents=True)
+    (src / "mallory" / "a2_partial" / "a2_partial.ipynb").symlink_to(bob)
+    out = tmp_path / "out"
+    grade([src], out, standin)
+    table = rows_by_student(out)
+    assert table["bob", "a2_partial"]["score"] == "100"
+    mallory = table["mallory", "a2_partial"]
+    assert mallory["status"] == "error" and "symbolic links are not graded" in mallory["reason"]
+    assert results_of(out, "mallory", "a2_partial")["extra_data"]["problems"] == [
+        "not graded: a2_partial.ipynb is a symbolic link"]
