@@ -162,3 +162,14 @@ def test_every_subcommand_is_reachable_and_grade_skips_the_slow_imports():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.stdout.split() == ["2", "False"]
+
+
+def test_grade_help_says_how_paths_become_submissions():
+    done = run_cli("grade", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for words in ("each subfolder <student>/ belongs to that student",
+                  "the one named <folder>.ipynb, else the only one there",
+                  "Notebooks in its subfolders and symbolic links to notebooks are never graded",
+                  '"Zoë" -> "Zo%C3%AB"', "--allow-partial-isolation", "--seed"):
+        assert words in text, words
