@@ -303,12 +303,14 @@ def _submission(place, backend):
 
 
 def find_submissions(paths, backend=None):
-    """The Submissions under the CLI's PATHs, each with its recognised assignment.
+    """The Submissions under the CLI's PATHs (find_places, then one notebook chosen per Place),
+    each with its recognised assignment and the SHA-256 of its bytes.
 
     The parent only parses the notebooks (extract.load_submission, no student code runs). A
-    notebook that cannot be loaded keeps the assignment its folder names (or UNRECOGNISED) and a
-    `problem`; two submissions of one student for one assignment become one submission marked
-    with a problem naming both, since neither can be preferred silently.
+    notebook that cannot be loaded, or a Place with no notebook to choose, keeps the assignment
+    its folder names (or UNRECOGNISED) and a `problem`; two submissions of one student for one
+    assignment become one submission marked with a problem naming both, since neither can be
+    preferred silently.
     """
     places = find_places(paths)
     backend = load_backend(backend)
@@ -842,7 +844,7 @@ def _previous(sub, out, allow_partial):
     if not _well_formed(results):
         return None
     extra = results["extra_data"]
-    same = (extra["status"] == report.GRADED and extra["student"] == sub.student
+    same = (extra["status"] == report.GRADED and extra["student"] == report.safe_text(sub.student)
             and extra.get("notebook_sha256") == sub.sha256 != ""
             and extra.get("grader_version") == grader_version()
             and (extra.get("isolation") != "partial" or allow_partial))

@@ -488,3 +488,13 @@ def test_a_link_to_a_classmates_notebook_is_not_graded(tmp_path, standin):  # no
     assert mallory["status"] == "error" and "symbolic links are not graded" in mallory["reason"]
     assert results_of(out, "mallory", "a2_partial")["extra_data"]["problems"] == [
         "not graded: a2_partial.ipynb is a symbolic link"]
+
+
+def test_a_name_that_is_not_utf8_is_kept_by_a_rerun(tmp_path, standin):  # noqa: F811
+    src = tmp_path / "submitted"
+    write_nb(src / os.fsdecode(b"j\xe9r\xf4me") / "a5_fft" / "a5_fft.ipynb", notebook("a5_fft", {}))
+    out = tmp_path / "out"
+    grade([src], out, standin)
+    [row] = grade([src], out, standin)
+    assert row["kept"] and row["score"] == "100"
+    assert rows_by_student(out)["j\\udce9r\\udcf4me", "a5_fft"]["score"] == "100"
