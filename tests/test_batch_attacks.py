@@ -498,3 +498,26 @@ def test_a_name_that_is_not_utf8_is_kept_by_a_rerun(tmp_path, standin):  # noqa:
     [row] = grade([src], out, standin)
     assert row["kept"] and row["score"] == "100"
     assert rows_by_student(out)["j\\udce9r\\udcf4me", "a5_fft"]["score"] == "100"
+
+
+def test_the_parent_reads_any_notebook_json_with_the_real_loader(tmp_path):
+    src = tmp_path / "submitted"
+    good = json.loads((EXAMPLES / "alice" / "a1_naive" / "a1_naive.ipynb").read_text())
+    odd = json.loads(json.dumps(good))
+    for cell in odd["cells"][:6]:
+        cell["metadata"] = {"nbgrader": ["x"], "tags": "demo"} if cell["cell_type"] == "code" else 7
+    odd["cells"] += ["not a cell", {"cell_type": {"code": 1}, "source": None}]
+    shapes = {"deep": "[" * 100000 + "]" * 100000, "strformat": json.dumps({**good, "nbformat": "4"}),
+              "odd": json.dumps(odd), "good": json.dumps(good), "empty": "",
+              "latin": json.dumps(good).replace("def ", "d\udce9f ", 1)}
+    for student, text in shapes.items():
+        path = src / student / "a1_naive" / "a1_naive.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    subs = {s.student: s for s in engine.find_submissions([src])}
+    assert set(subs) == set(shapes)
+    assert subs["good"].problem == "" and subs["odd"].problem == ""
+    assert subs["odd"].assignment == subs["good"].assignment == "a1_naive"
+    assert "nested too deeply" in subs["deep"].problem
+    assert 'nbformat version as "4"' in subs["strformat"].problem
+    assert "not valid JSON" in subs["empty"].problem and "not UTF-8" in subs["latin"].problem
