@@ -160,6 +160,15 @@ class Lab:
             self.process.wait()
 
 
+def copy_without_outputs(source, destination):
+    """The notebook with no outputs or execution counts: whatever the page shows, this run made."""
+    notebook = nbformat.read(source, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(notebook, destination)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """One Lab server for the five notebooks: alice's answers (the release notebooks with the
@@ -168,8 +177,9 @@ def lab(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "helpers", course / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     for assignment in ASSIGNMENTS:
-        shutil.copy(EXAMPLES / "alice" / assignment / f"{assignment}.ipynb", course)
-    shutil.copy(EXAMPLES / "bob" / REPORTED / f"{REPORTED}.ipynb", course / f"bob-{REPORTED}.ipynb")
+        copy_without_outputs(EXAMPLES / "alice" / assignment / f"{assignment}.ipynb",
+                             course / f"{assignment}.ipynb")
+    copy_without_outputs(EXAMPLES / "bob" / REPORTED / f"{REPORTED}.ipynb", course / f"bob-{REPORTED}.ipynb")
     server = Lab(course, tmp_path_factory.mktemp("lab-state"))
     yield server
     server.stop()
@@ -335,7 +345,7 @@ def open_page(page, path):
 
 
 def test_feedback_page_fits_the_window_and_shows_the_hints(graded_class, page, capsys):
-    out, folders = graded_class
+    _, folders = graded_class
     open_page(page, folders["bob", REPORTED] / "feedback.html")
     save_screenshot(page, f"feedback-bob-{REPORTED}", capsys)
     assert_hints_visible(page, diagnosed_hints(folders["bob", REPORTED]), "bob's feedback")
@@ -343,7 +353,7 @@ def test_feedback_page_fits_the_window_and_shows_the_hints(graded_class, page, c
 
 
 def test_feedback_page_wraps_a_2000_character_line(graded_class, page, capsys):
-    out, folders = graded_class
+    _, folders = graded_class
     open_page(page, folders["longline", REPORTED] / "feedback.html")
     assert "Q" * 200 in page.locator("body").inner_text(), "the long message is not on the page"
     save_screenshot(page, f"feedback-longline-{REPORTED}", capsys)
