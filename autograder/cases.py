@@ -146,8 +146,9 @@ SMALL_CASES = GRID + SEED_CASES
 # for the im2col tier: a Python loop costs ~2 us per iteration whatever it copies, so a loop
 # over windows only shows on many windows with little data each (M = 1, C = 1), and a loop over
 # samples only on many samples with few windows each. So each of those functions is timed on
-# two cases, and its ratio is the larger of the two: WINDOWS (192x192 or 256x256 pixels, one
-# sample, 2x2 filters at stride 2: 9216-16384 windows) and SAMPLES (4x4 pixels, 2048 samples).
+# two cases, and its ratio is the larger of the two: WINDOWS (160x160 or 192x192 pixels, one
+# sample, 2x2 filters: 9216-36481 windows) and SAMPLES (4x4 pixels, 2048 samples). col2im's
+# windows do not overlap on either: np.add.at is slow on repeated indices (8-17x the reference).
 # The partial tier needs f*f*C >= 400 and few enough channels that a loop over each window's
 # pixels (channels vectorized) is not much faster than the seven loops.
 # Measured in CPU time, in-process, interleaved, best of 5, one BLAS thread, with other
@@ -171,8 +172,9 @@ TIMING = {
     "conv_forward_im2col": (WINDOWS.with_(K=1, stride=1, seed=42), SAMPLES.with_(seed=47)),
     # M = 2 and C = 2: np.add.at's cost per index stays small next to the blocks it adds
     "col2im": (WINDOWS.with_(H=160, W=160, M=2, seed=43), SAMPLES.with_(C=2, seed=48)),
-    # one filter: the reference's products shrink, a loop over windows does not
-    "conv_backward_im2col": (WINDOWS.with_(K=1), SAMPLES),
+    # one filter: the reference's products shrink, a loop over windows does not; the samples
+    # case at stride 1, so its windows overlap (a col2im that assigns instead of summing fails)
+    "conv_backward_im2col": (WINDOWS.with_(K=1), SAMPLES.with_(stride=1)),
     "conv_forward_fft": (WINDOWS.with_(K=1, seed=44), SAMPLES.with_(seed=49)),
 }
 # conv_forward_im2col's peak memory is measured where X_col is tens of MB (AlexNet conv1, M=2).
