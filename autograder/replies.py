@@ -1,9 +1,10 @@
 """How large a reply from the sandbox may be: what a contract function must return, from its
 arguments, plus room for a wrong answer worth diagnosing.
 
-    expected_bytes("im2col", (x, 3), {"stride": 2, "pad": 1})   -> bytes of X_col,
-                                                                    (f*f*C, H_out*W_out*M) x itemsize
-    budget("im2col", (x, 3), {"stride": 2, "pad": 1})           -> most bytes the reply may take
+    expected_bytes("im2col", (x, 3), {"stride": 2, "pad": 1})
+        -> bytes of X_col: f*f*C x H_out*W_out*M x itemsize
+    budget("im2col", (x, 3), {"stride": 2, "pad": 1})
+        -> most bytes the reply may take
 
 The shapes are the course contract's (COURSE_SPEC §2): conv_output_size and conv_single_step
 return a number; zero_pad the padded x; conv_forward_* (H_out, W_out, K, M); im2col
