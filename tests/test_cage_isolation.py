@@ -8,7 +8,10 @@ unless partial isolation is allowed. See tests/nonroot.py for how nobody runs th
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -21,7 +24,8 @@ pytestmark = pytest.mark.slow
 USERS = ["root", "nobody"]
 
 # Runs in the grader process: argv[1] is JSON {"cages": [[cell, ...], ...], "calls": [[cage
-# index, function name], ...], "together": bool}. Cells return text through text(str). The cages are used in turn (or all opened at
+# index, function name], ...], "together": bool}; a name "peak:f" measures f's peak memory.
+# Cells return text through text(str). The cages are used in turn (or all opened at
 # once with "together"); prints JSON {"isolation": [...], "errors": [...], "results": [...]}.
 GRADER = r"""
 import json, os, sys
@@ -35,10 +39,13 @@ def plain(value):   # text() arrays back to str, tuples to lists, numpy scalars 
     if getattr(value, "dtype", None) is not None and value.dtype.kind == "u" and value.ndim == 1:
         return value.tobytes().decode()
     return value.item() if hasattr(value, "item") else value
-cages = [SandboxStudent([prelude] + cells, call_timeout=20.0) for cells in spec["cages"]]
+cages = [SandboxStudent([prelude] + cells, call_timeout=spec.get("timeout", 20.0))
+         for cells in spec["cages"]]
 out = {"isolation": [], "errors": [], "results": []}
 def call(i, name):
     try:
+        if name.startswith("peak:"):
+            return {"value": cages[i].peak_memory_call(name[5:])[1]}
         return {"value": plain(cages[i].call(name))}
     except Exception as e:
         return {"error": f"{type(e).__name__}: {e}"}
@@ -57,9 +64,9 @@ print(json.dumps(out))
 """
 
 
-def grade_in_cages(user, cages, calls, together=False):
+def grade_in_cages(user, cages, calls, together=False, timeout=20.0):
     """Run GRADER as `user` ("root" or "nobody") with the venv of tests/nonroot.py."""
-    spec = json.dumps({"cages": cages, "calls": calls, "together": together})
+    spec = json.dumps({"cages": cages, "calls": calls, "together": together, "timeout": timeout})
     if user == "root":
         done = subprocess.run([str(nonroot.venv()), "-c", GRADER, spec], capture_output=True,
                               text=True, timeout=600, cwd="/tmp")
@@ -162,6 +169,25 @@ def test_no_network_no_second_process_and_the_limits_hold(user):
     assert [cpu, memory] == [config.CHILD_CPU_SECONDS, config.CHILD_MEMORY_BYTES]
 
 
+HANG = """
+import signal, time
+def stuck():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        pass
+
+def fine():
+    return 7
+"""
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_a_call_that_never_returns_is_stopped_and_the_next_call_works(user):
+    out = grade_in_cages(user, [[HANG]], [[0, "stuck"], [0, "fine"]], timeout=2.0)
+    stuck, fine = out["results"]
+    assert stuck["error"].startswith("StudentTimeout") and fine == {"value": 7}
+
+
 # ------------------------------------------------------------------------------ file system
 WRITER = """
 MARK = "left-by-the-first-submission"
@@ -210,6 +236,28 @@ def test_writable_places_are_private_and_gone_sequentially_and_concurrently():
             assert all(p.startswith(("/tmp", "/var/tmp", "/dev/shm")) for p in places), places
             assert found == "", (user, together, found)       # nothing of the first one
             assert set(wrote_again.split()) == places
+
+
+COURSE_FILES = f"""
+def steal():
+    outcomes = []
+    for action in (lambda: open({str(nonroot.REPO / "autograder" / "reference.py")!r}).read(),
+                   lambda: __import__("autograder.reference"),
+                   lambda: os.listdir({str(nonroot.REPO / "solutions")!r}),
+                   lambda: os.listdir({str(nonroot.REPO / "tests")!r})):
+        try:
+            outcomes.append(len(action()) >= 0)
+        except Exception:
+            outcomes.append(False)
+    import helpers
+    return tuple(outcomes) + (helpers.__name__ == "helpers",)
+"""
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_the_course_files_are_out_of_reach_but_helpers_import(user):
+    assert values(grade_in_cages(user, [[COURSE_FILES]], [[0, "steal"]])) == \
+        [[False, False, False, False, True]]
 
 
 BUDGET = """
@@ -265,6 +313,21 @@ def test_the_child_cannot_reset_the_peak_memory_counter(user):
     first, second, *unmounted = reset.split()
     assert first != "reset" and second != "reset"
     assert unmounted == [str(errno.EPERM)] * 2
+
+
+HIDE = "import ctypes\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0"
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_a_child_that_hides_its_memory_counter_fails_its_own_measurement(user):
+    out = grade_in_cages(user, [[COUNTER], [COUNTER, HIDE]],
+                         [[0, "peak:allocate"], [1, "peak:allocate"]])
+    honest, measured = out["results"]
+    assert 0.8 * 40 * 2**20 < honest["value"] < 1.6 * 40 * 2**20
+    if user == "root":   # root reads any process's counters
+        assert 0.8 * 40 * 2**20 < measured["value"] < 1.6 * 40 * 2**20
+    else:                # the student's own failure, not the grader's
+        assert measured["error"].startswith("StudentCrash"), measured
 
 
 # ------------------------------------------------------------------------------ library convolution
@@ -362,6 +425,9 @@ TRICKS = {
     "patch_numpy": "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
                    "np.testing.assert_allclose = lambda *a, **k: None\n",
     "os_exit": "import os\nos._exit(0)\n",
+    "wrong_and_patched": "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+                         "np.testing.assert_allclose = lambda *a, **k: None\n"
+                         "zero_pad = lambda x, pad: np.zeros((1,))\n",
     "read_reference": "import os\nSTOLEN = open(os.path.join(os.path.dirname(os.__file__), '..',"
                       " '..', '..', 'autograder', 'reference.py')).read()\n",
     "write_run_lock": "open('/run/lock/answers.txt', 'w').write('shared')\n",
@@ -395,14 +461,21 @@ def _scores(out):
     return scores
 
 
-def test_a_nonroot_grader_gives_the_tricks_the_same_scores_as_root(tmp_path):
-    tmp_path.chmod(0o777)
-    submissions = tmp_path / "submitted"
+@pytest.fixture
+def shared_folder():
+    """A temporary folder nobody may read and write (pytest's tmp_path is root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="conv-course-e2e-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_nonroot_grader_gives_the_tricks_the_same_scores_as_root(shared_folder):
+    submissions = shared_folder / "submitted"
     _trick_notebooks(submissions)
-    subprocess.run(["chmod", "-R", "a+rwX", str(tmp_path)], check=True)
+    subprocess.run(["chmod", "-R", "a+rwX", str(shared_folder)], check=True)
     runs = {}
     for user in USERS:
-        out = tmp_path / f"out-{user}"
+        out = shared_folder / f"out-{user}"
         args = ["-m", "autograder", "grade", str(submissions), "--out", str(out)]
         if user == "root":
             done = subprocess.run([str(nonroot.venv()), *args], capture_output=True, text=True,
@@ -411,6 +484,9 @@ def test_a_nonroot_grader_gives_the_tricks_the_same_scores_as_root(tmp_path):
             done = nonroot.run(args, timeout=900)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
         runs[user] = _scores(out)
+    print(runs)
     assert set(runs["root"]) == set(TRICKS)
+    assert all(isinstance(score, (int, float)) for score, _ in runs["root"].values())
+    assert runs["root"]["wrong_and_patched"][0] < runs["root"]["patch_numpy"][0]
     assert runs["root"] == runs["nobody"]
     assert {isolation for _, isolation in runs["root"].values()} == {"full"}
