@@ -14,7 +14,9 @@ Two kinds of student share this interface:
 
 Values that come back are ndarrays, Python ints/floats/bools, or tuples of those; anything else
 raises BadReturn. Arguments are copied before the call, so a function that mutates its input is
-seen in `args_after` and never changes the grader's arrays.
+seen in `args_after` and never changes the grader's arrays (in the sandbox, `args_after` is read
+by the grader from the memory the arguments were in, None for an array that could not be read
+back: either way, a changed argument).
 """
 import time
 import traceback
@@ -59,8 +61,9 @@ class BadReturn(StudentError):
 
 @dataclass
 class CallResult:
-    """What one call gave: the value, the arguments after the call, the wall-clock `seconds`
-    and the `cpu_seconds` of the call, both measured by the trusted side."""
+    """What one call gave: the value, the arguments after the call (an array argument the
+    grader could not read back is None), the wall-clock `seconds` and the `cpu_seconds` of the
+    call, both measured by the trusted side."""
     value: object
     args_after: tuple = ()
     seconds: float = 0.0
