@@ -433,10 +433,10 @@ def _student_pid(pid):
     PID 1 of its namespace), read from /proc by the trusted side; `pid` itself if it has none."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
-            children = f.read().split()
-    except OSError:
-        children = []
-    return int(children[0]) if len(children) == 1 else pid
+            children = [int(p) for p in f.read().split()]
+    except OSError:   # a kernel without CONFIG_PROC_CHILDREN
+        children = _live_pids(lambda s: s.get("PPid", "").strip() == str(pid))
+    return children[0] if len(children) == 1 else pid
 
 
 def _cpu_seconds(pid):
@@ -631,7 +631,8 @@ class SandboxStudent:
         return {"isolate": self.caged, "userns": userns, "uid": self.uid, "parent": os.getpid(),
                 "scratch": str(self._scratch), "stage": str(self._dir / "stage"),
                 "hide": self.hidden_paths, "expose": expose, "fresh_tmp": list(FRESH_TMP),
-                "mask": [home] if userns and home != "/" else [],
+                "mask": [home] if userns and home != "/" and not wire._under(str(self._dir), home)
+                else [],
                 "write_bytes": WRITE_BUDGET_BYTES, "limits": limits,
                 "partial_note": self.isolation_note}
 
