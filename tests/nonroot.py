@@ -52,12 +52,17 @@ def venv():
         python = folder / "venv" / "bin" / "python"
         subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                         *_pins()], check=True, capture_output=True)
-        site = Path(subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
-                                   check=True, capture_output=True, text=True).stdout.strip())
-        (site / "conv_course_repo.pth").write_text(f"{REPO}\n")
+        (site_packages(python) / "conv_course_repo.pth").write_text(f"{REPO}\n")
         subprocess.run(["chmod", "-R", "a+rX", str(folder)], check=True)
         _venv = python
     return _venv
+
+
+def site_packages(python=None):
+    """The site-packages folder of `python` (default: the venv's)."""
+    python = python or venv()
+    return Path(subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
 
 
 # Started as root: a new user namespace whose uids 0..65535 are the host's, where creating

@@ -32,7 +32,8 @@ import json, os, sys
 from autograder.sandbox import SandboxStudent
 spec = json.loads(sys.argv[1])
 prelude = (f"import os\nGRADER_PID = {os.getpid()}\n"
-           "def text(s):\n    import numpy\n    return numpy.frombuffer(s.encode(), numpy.uint8).copy()\n")
+           "def text(s):\n    import numpy\n"
+           "    return numpy.frombuffer(s.encode(), numpy.uint8).copy()\n")
 def plain(value):   # text() arrays back to str, tuples to lists, numpy scalars to Python
     if isinstance(value, tuple):
         return [plain(v) for v in value]
@@ -369,10 +370,7 @@ def test_a_library_convolution_is_refused_however_reached(user, fake_scipy):
 @pytest.fixture(scope="module")
 def fake_scipy():
     """A package named scipy (with a convolve2d) in the venv the grader runs from."""
-    python = nonroot.venv()
-    site = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    package = os.path.join(site, "scipy")
+    package = os.path.join(nonroot.site_packages(), "scipy")
     os.makedirs(package, exist_ok=True)
     with open(os.path.join(package, "__init__.py"), "w") as f:
         f.write("")
@@ -380,8 +378,8 @@ def fake_scipy():
         f.write("import numpy as np\n\ndef convolve2d(a, b):\n    return np.ones((1, 1)) * 2\n")
     subprocess.run(["chmod", "-R", "a+rX", package], check=True)
     # Outside the cage the package works: the cage is what refuses it.
-    check = subprocess.run([str(python), "-c", "import scipy.signal as s; print(s.convolve2d(1, 1))"],
-                           capture_output=True, text=True)
+    outside = "import scipy.signal\nscipy.signal.convolve2d(1, 1)"
+    check = subprocess.run([str(nonroot.venv()), "-c", outside], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     yield package
 
