@@ -106,6 +106,7 @@ HIDDEN_IN_REPO = ("autograder", "solutions", "tests", "tools", "examples", ".git
                   "gradebook.db")
 SANDBOX_UID_BASE = 200000
 SLOTS = 1000
+SLOT_LOCKS = "/run/conv-course-sandbox-slots"   # root only: slots are used only as root
 FRESH_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 # Everything the child may write, in all its writable places together (scratch, FRESH_TMP): one
 # tmpfs of this size behind them all. Here rather than in config.py (the graders' file).
@@ -384,9 +385,14 @@ def _read_output(path, offset):
 
 
 def _acquire_slot():
-    """(slot, lock fd): a sandbox uid no live sandbox of any process holds."""
-    folder = Path(tempfile.gettempdir()) / "conv-course-sandbox-slots"
+    """(slot, lock fd): a sandbox uid no live sandbox of any process holds.
+
+    The lock files live at one fixed path (SLOT_LOCKS), whatever TMPDIR a grading process has:
+    two graders with different temporary folders must never hand out the same uid."""
+    folder = Path(SLOT_LOCKS)
     folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != 0 or folder.stat().st_mode & 0o077:
+        raise SandboxError(f"{folder} must be a folder only root can write (owner root, mode 700)")
     for slot in range(SLOTS):
         fd = os.open(folder / f"{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
