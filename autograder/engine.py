@@ -35,7 +35,6 @@ benchmark (autograder.bench_grading) reads them.
 """
 import hashlib
 import importlib
-import inspect
 import json
 import os
 import re
@@ -430,15 +429,6 @@ def grader_version():
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=None)
-def _accepts(function, keyword):
-    """Whether `function` (or a class's constructor) takes the keyword argument `keyword`."""
-    try:
-        return keyword in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 MAX_NOTES = 50           # problems / suspicious entries kept per submission
 NOTE_CHARS = 300         # characters kept of each
 SUSPICIOUS = (
@@ -535,13 +525,9 @@ class Job:
     scratch: str = None
 
 
-def _sandbox_options(backend, job):
-    """Keyword arguments for SandboxStudent/reference_sandbox: the scratch root, and
-    allow_partial if it takes it."""
-    options = {"scratch_root": job.scratch}
-    if _accepts(backend.SandboxStudent, "allow_partial"):
-        options["allow_partial"] = job.allow_partial
-    return options
+def _sandbox_options(job):
+    """Keyword arguments for SandboxStudent and reference_sandbox."""
+    return {"scratch_root": job.scratch, "allow_partial": job.allow_partial}
 
 
 def _read(notebook):
@@ -593,7 +579,7 @@ def _grade_loaded(job, backend, sub, timing, notes, elapsed):
     """grade_notebook's part once the notebook is loaded: the sandboxes and the graders."""
     assignment = sub.assignment
     lines = _found_lines(job.notebook, sub, notes["problems"])
-    isolation, box = None, _sandbox_options(backend, job)
+    isolation, box = None, _sandbox_options(job)
     info = lambda **more: _info(job.notebook, job.student, assignment, isolation=isolation,  # noqa: E731
                                 timing=timing.record(), **notes, **more)
     try:
