@@ -6,13 +6,15 @@ in this process, and turn pytest's results into scored outcomes.
 
 pytest runs quietly (nothing reaches stdout), without its cache, with plain asserts (a bare
 `assert` in a grader never shows grader source to the student). Every outcome says what was
-graded (`function`, `kind`, tags `function:<f>`, `kind:<k>`, `misconception:<id>`), its score,
-and its output for the student:
+graded (`function`, `kind`, tags `function:<f>`, `kind:<k>`, `misconception:<id>`,
+`failure:<kind>`), its score, and its output for the student:
 
 - passed: full marks;
 - failed: the grader's `Failed` message (with the hint of a recognised mistake), the message
   of a public check's AssertionError, or what went wrong calling the student's code (a
-  StudentError: the exception the function raised, a timeout, a crash);
+  StudentError: the exception the function raised, a timeout, a crash). Tagged with the kind
+  of failure, `failure:<kind>`: the StudentError's kind (exception, timeout, crash, missing,
+  bad-return), else wrong-value (no tag for a timing or memory test's measurement);
 - error: the grader itself broke (any other exception, a fixture that failed, a test without
   @grades, a grader module that does not import). Scored 0 but marked `status="error"`, so a
   caller can tell a grader bug from a wrong answer. The output never holds a traceback or grader
@@ -304,8 +306,25 @@ def _outcome(info, raised, notes, student=None):
     tags = [f"function:{info.function}", f"kind:{info.kind}"]
     if mistake:
         tags.append(f"misconception:{mistake}")
+    failure = _failure(info.kind, raised[1].value) if status == "failed" else None
+    if failure:
+        tags.append(f"failure:{failure}")
     return TestOutcome(info.name, info.function, info.kind, info.visibility, tags, 0.0, 0.0,
                        output, status, info.public, mistake, info.nodeid, info.weight or 1.0, detail)
+
+
+def _failure(kind, error):
+    """The kind of failure of a test of `kind` that failed raising `error`: the `kind` of the
+    StudentError behind it (exception, timeout, crash, missing, bad-return, or whatever the
+    error instance says, e.g. a wrapper's "not-called-again"), also when a public check turned
+    it into an AssertionError; else "wrong-value", except for a timing or memory test, whose
+    verdict is a measurement (None)."""
+    cause = error
+    while cause is not None and not isinstance(cause, StudentError):
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
+    if cause is not None:
+        return cause.kind
+    return None if kind in ("timing", "memory") else "wrong-value"
 
 
 def _missing(entries, outcomes, include_public, problem):

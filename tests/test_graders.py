@@ -17,7 +17,8 @@ from autograder.grading import KINDS, VISIBILITIES
 from autograder.graders import TIMING, check_speed, inputs, library_convolutions
 from autograder.incell import kernel_source, run_hidden_tests
 from autograder.sandbox import SandboxStudent, reference_sandbox
-from autograder.student import InProcessStudent
+from autograder.student import (BadReturn, InProcessStudent, StudentCrash, StudentException,
+                                StudentTimeout)
 
 TIMING_LIMITS = {"conv_forward_partial": 1 / config.PARTIAL_MIN_SPEEDUP_VS_NAIVE,
                  "conv_forward_im2col": config.IM2COL_MAX_RATIO, "col2im": config.IM2COL_MAX_RATIO,
@@ -126,6 +127,57 @@ def test_a_grader_failure_is_an_error_outcome_not_a_silent_zero():
     for o in outcomes:
         assert "could not run this test" in o.output
         assert "Traceback" not in o.output and "KeyError" in o.detail
+
+
+class _FailingStudent(InProcessStudent):
+    """Every call fails with `error`, as the sandbox or the engine's wrappers raise it."""
+
+    def __init__(self, error):
+        super().__init__(vars(reference), name="failing")
+        self.error = error
+
+    def call_full(self, name, *args, **kwargs):
+        raise self.error
+
+
+def _not_called_again():
+    error = StudentTimeout("`zero_pad` was not called again: it already timed out")
+    error.kind = "not-called-again"        # what a wrapper says of its own StudentTimeout
+    return error
+
+
+def _failure_tags(outcome):
+    return [t for t in outcome.tags if t.startswith("failure:")]
+
+
+FAILED_CALLS = [(StudentTimeout("`zero_pad` did not return within 10 s"), "timeout"),
+                (StudentCrash("the process running your code died (killed by SIGKILL)"), "crash"),
+                (StudentException("IndexError", "my bad index 42"), "exception"),
+                (BadReturn("`zero_pad` returned a builtins.dict"), "bad-return"),
+                (_not_called_again(), "not-called-again")]
+
+
+@pytest.mark.parametrize("error, kind", FAILED_CALLS, ids=[kind for _, kind in FAILED_CALLS])
+def test_a_failed_call_tags_its_kind_of_failure_also_behind_a_public_check(error, kind):
+    outcomes = runner.run_graders("a1_naive", _FailingStudent(error), functions=["zero_pad"])
+    correctness = [o for o in outcomes if o.kind == "correctness"]
+    assert any(o.public for o in correctness) and any(not o.public for o in correctness)
+    assert all(_failure_tags(o) == [f"failure:{kind}"] for o in correctness)
+    assert all(len(_failure_tags(o)) <= 1 for o in outcomes)
+
+
+def test_a_wrong_value_is_tagged_as_such_and_a_missing_function_as_missing():
+    def zero_pad(x, pad):
+        return x + 1.0          # the input, unpadded and off by one
+    outcomes = runner.run_graders("a1_naive", InProcessStudent({"zero_pad": zero_pad}),
+                                  functions=["zero_pad"])
+    correctness = [o for o in outcomes if o.kind == "correctness"]
+    assert correctness and all(o.status == "failed" for o in correctness)
+    assert all(_failure_tags(o) == ["failure:wrong-value"] for o in correctness)
+    missing = runner.run_graders("a1_naive", InProcessStudent({}), functions=["zero_pad"])
+    assert all(_failure_tags(o) == ["failure:missing"] for o in missing if o.kind == "correctness")
+    passed = runner.run_graders("a1_naive", runner.default_reference_student(), functions=["zero_pad"])
+    assert not any(_failure_tags(o) for o in passed)
 
 
 # --------------------------------------------------------------------------- right answers
