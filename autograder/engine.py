@@ -390,9 +390,15 @@ class TimedStudent(_Wrapper):
             self.per_test[test] = self.per_test.get(test, 0.0) + seconds
 
 
+class NotCalledAgain(StudentTimeout):
+    """HangGuard's refusal: the function timed out earlier in this grading (a knock-on of that
+    timeout, tagged `failure:not-called-again` by the runner)."""
+    kind = "not-called-again"
+
+
 class HangGuard(_Wrapper):
     """A function that timed out HANG_STRIKES times is not called again: later calls fail at
-    once with StudentTimeout, so one hanging function costs one call limit
+    once with NotCalledAgain (a StudentTimeout), so one hanging function costs one call limit
     (config.CALL_TIMEOUT_S), not one per test, and the other functions are still graded."""
 
     def __init__(self, inner):
@@ -401,7 +407,7 @@ class HangGuard(_Wrapper):
 
     def _around(self, target, name, args, kwargs):
         if self.timeouts.get(name, 0) >= HANG_STRIKES:
-            raise StudentTimeout(f"`{name}` was not called again: it already timed out "
+            raise NotCalledAgain(f"`{name}` was not called again: it already timed out "
                                  f"(no return within {CALL_TIMEOUT_S:g} s) earlier in this grading")
         try:
             return target(name, *args, **kwargs)

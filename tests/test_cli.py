@@ -122,6 +122,8 @@ def test_examples_grade_as_intended(graded_examples):
             assert carol["score"] < 100 and carol["extra_data"]["timed_out"]
             assert any("timed out" in t["output"] or "did not return" in t["output"]
                        for t in carol["tests"] if t["score"] < t["max_score"])
+            # after its timeout a hanging function is not called again: knock-ons tagged so
+            assert any("failure:not-called-again" in t["tags"] for t in carol["tests"])
 
 
 @pytest.mark.slow

@@ -34,6 +34,9 @@ MISCONCEPTIONS = {
     "pads-every-axis", "im2col-row-order", "im2col-column-order", "col2im-overwrites-overlap",
     "dx-keeps-padding", "empty-at-pad-zero", "grad-last-sample-only", "mutates-input",
     "library-convolution"}
+# the runner's failure:<kind> tags: a StudentError's kind, HangGuard's knock-on, or a wrong value
+FAILURES = {"exception", "timeout", "crash", "missing", "bad-return", "error", "not-called-again",
+            "wrong-value"}
 FUNCTIONS = {
     "a1_naive": {"conv_output_size", "zero_pad", "conv_forward_naive"},
     "a2_partial": {"conv_single_step", "conv_forward_partial"},
@@ -67,10 +70,13 @@ def check_gradescope(results, assignment):
         functions = [tag.split(":", 1)[1] for tag in t["tags"] if tag.startswith("function:")]
         kinds = [tag.split(":", 1)[1] for tag in t["tags"] if tag.startswith("kind:")]
         mistakes = [tag.split(":", 1)[1] for tag in t["tags"] if tag.startswith("misconception:")]
+        failures = [tag.split(":", 1)[1] for tag in t["tags"] if tag.startswith("failure:")]
         assert len(functions) == 1 and functions[0] in FUNCTIONS[assignment], t["tags"]
         assert len(kinds) == 1 and kinds[0] in KINDS, t["tags"]
         assert set(mistakes) <= MISCONCEPTIONS, t["tags"]
-        assert len(functions) + len(kinds) + len(mistakes) == len(t["tags"]), t["tags"]
+        assert len(failures) <= 1 and set(failures) <= FAILURES, t["tags"]
+        assert not failures or t["score"] < t["max_score"], t
+        assert len(functions) + len(kinds) + len(mistakes) + len(failures) == len(t["tags"]), t["tags"]
         assert t["name"].startswith(f"{functions[0]}: "), t["name"]
     numbers = [t["number"] for t in results["tests"]]
     assert len(set(numbers)) == len(numbers)
@@ -621,8 +627,9 @@ def test_a_function_that_timed_out_is_not_called_again():
     for _ in range(config.HANG_STRIKES):
         with pytest.raises(StudentTimeout, match="did not return"):
             guard.call("slow")
-    with pytest.raises(StudentTimeout, match="not called again: it already timed out"):
+    with pytest.raises(StudentTimeout, match="not called again: it already timed out") as e:
         guard.call("slow")
+    assert e.value.kind == "not-called-again"
     assert guard.call("fast") == 1
     assert calls == ["slow"] * config.HANG_STRIKES + ["fast"]
     assert guard.timeouts == {"slow": config.HANG_STRIKES}
