@@ -14,7 +14,7 @@ import pytest
 
 from autograder import assignments, cases, config, misconceptions, reference, runner
 from autograder.grading import KINDS, VISIBILITIES
-from autograder.graders import TIMING, check_speed, inputs, library_convolutions
+from autograder.graders import TIMING, check_speed, inputs, library_convolutions, mismatch
 from autograder.incell import kernel_source, run_hidden_tests
 from autograder.sandbox import SandboxStudent, reference_sandbox
 from autograder.student import (BadReturn, InProcessStudent, StudentCrash, StudentException,
@@ -289,6 +289,24 @@ def test_each_mistake_is_caught_and_tagged_with_exactly_its_id(name):
 
 def test_every_misconception_has_an_answer_module():
     assert {m.removeprefix("mistake_").replace("_", "-") for m in MISTAKES} == set(misconceptions.IDS)
+
+
+def test_a_wrong_value_names_its_largest_difference_with_its_neighbours_on_the_last_axis():
+    expected = np.arange(2 * 3 * 8, dtype=np.float64).reshape(2, 3, 8)
+    got = expected.copy()
+    got[0, 0, 0] += 0.5                        # the first difference, not the largest
+    got[1, 2, 6] = -1.0                        # 1*24 + 2*8 + 6 = 46 -> -1: the largest
+    text = mismatch(expected, got, "out")
+    assert "by up to 47 (largest at out[1, 2, 6]: expected 46, got -1; " in text
+    # five values around index 6 along the last axis, kept inside the axis (3..7, not 4..8)
+    assert text.endswith("out[1, 2, 3:8]: expected [43, 44, 45, 46, 47], "
+                         "got [43, 44, 45, -1, 47])"), text
+    assert "e.g." not in text and "out[0, 0, 0]" not in text
+    short = mismatch(np.zeros(2), np.array([0.0, np.nan]), "db")
+    assert short.endswith("(largest at db[1]: expected 0, got nan; db[0:2]: expected [0, 0], "
+                          "got [0, nan])")
+    single = mismatch(np.zeros((2, 1)), np.array([[0.0], [3.0]]), "dx")
+    assert single.endswith("(largest at dx[1, 0]: expected 0, got 3)")
 
 
 # --------------------------------------------------------------------------- static inspection

@@ -129,10 +129,30 @@ def mismatch(expected, got, name):
         err = np.abs(got.astype(np.float64) - expected)
         err[np.isnan(err)] = np.inf
         at = np.unravel_index(int(np.argmax(err)), err.shape)
+        around = _along_last_axis(expected, got, at, name)
         return (f"{name} has the right shape {expected.shape} but differs from the expected values "
-                f"by up to {float(err[at]):.3g} (e.g. at {name}[{', '.join(map(str, at))}]: "
-                f"expected {expected[at]:.6g}, got {got[at]:.6g})")
+                f"by up to {float(err[at]):.3g} (largest at {name}[{', '.join(map(str, at))}]: "
+                f"expected {expected[at]:.6g}, got {got[at]:.6g}{around})")
     return f"{name} should be {expected!r}; got {_describe(got)}"
+
+
+def _values(a):
+    """A 1-d array's values as "[1, 2.5, nan]"."""
+    return "[" + ", ".join(f"{v:.6g}" for v in a) + "]"
+
+
+def _along_last_axis(expected, got, at, name, n=5):
+    """Text showing up to `n` values of both arrays (same shape) along their last axis around
+    index tuple `at`, e.g. "; out[1, 0, 2, 0:3]: expected [...], got [...]"; "" when that axis
+    holds a single value (already shown)."""
+    size = expected.shape[-1] if expected.ndim else 1
+    if size <= 1:
+        return ""
+    start = max(0, min(at[-1] - n // 2, size - n))
+    stop = min(size, start + n)
+    row = at[:-1] + (slice(start, stop),)
+    index = ", ".join([*map(str, at[:-1]), f"{start}:{stop}"])
+    return f"; {name}[{index}]: expected {_values(expected[row])}, got {_values(got[row])}"
 
 
 def diagnosis_text(misconception_id):
