@@ -100,24 +100,37 @@ def _passed(text):
     print(f"✓ {text}")
 
 
-def _fmt(a, n=5):
-    """A few values of an array, for messages."""
+def _fmt(a, n=5, around=None):
+    """`n` values of the flattened array, for messages: the first ones, or those around flat
+    index `around`; "..." marks each side where values were left out."""
     flat = np.ravel(a)
-    shown = np.array2string(flat[:n], precision=4, separator=", ", suppress_small=True)
-    return shown[:-1] + ", ...]" if flat.size > n else shown
+    start = 0 if around is None else max(0, min(around - n // 2, flat.size - n))
+    shown = np.array2string(flat[start:start + n], precision=4, separator=", ", suppress_small=True)
+    if start + n < flat.size:
+        shown = shown[:-1] + ", ...]"
+    return "[..., " + shown[1:] if start > 0 else shown
 
 
-def _describe(a):
+def _describe(a, around=None):
+    """"shape S, values [...]" (the first values), or around flat index `around`: "shape S,
+    values around index (i, j, k, l) [...]"; a 0-d array's value alone."""
     a = np.asarray(a)
-    return f"shape {a.shape}, values {_fmt(a)}" if a.ndim else f"{a.item()!r}"
+    if not a.ndim:
+        return f"{a.item()!r}"
+    if around is None:
+        return f"shape {a.shape}, values {_fmt(a)}"
+    index = tuple(int(i) for i in np.unravel_index(around, a.shape))
+    return f"shape {a.shape}, values around index {index} {_fmt(a, around=around)}"
 
 
-def _fail(label, problem, tried, expected=None, got=None, extra="", hint=None):
+def _fail(label, problem, tried, expected=None, got=None, extra="", hint=None, around=None):
+    """Raise the AssertionError of a failed case; `around`: the flat index whose neighbourhood
+    the expected/got previews show (default: their first values)."""
     lines = [f"{label}: {problem}", f"  tried:    {tried}"]
     if expected is not None:
-        lines.append(f"  expected: {_describe(expected)}")
+        lines.append(f"  expected: {_describe(expected, around)}")
     if got is not None:
-        lines.append(f"  got:      {_describe(got)}")
+        lines.append(f"  got:      {_describe(got, around)}")
     if extra:
         lines.append(f"  {extra}")
     if hint:
@@ -195,10 +208,11 @@ def _compare(got, expected, mistakes, *, label, tried, what, axes, shape_hints=(
         shared = np.broadcast_to((overlap > 1).reshape(overlap.shape + (1,) * (got.ndim - 2)), got.shape)
         if shared.any() and np.max(np.where(shared, 0.0, err)) <= ATOL:
             hint = HINTS["col2im-overwrites-overlap"] + " (only pixels covered by several windows are wrong)"
-    where = np.unravel_index(np.argmax(err), err.shape)
+    worst = int(np.argmax(err))
+    where = np.unravel_index(worst, err.shape)
     extra = (f"max abs error {err[where]:.3g} at index {tuple(map(int, where))}: "
              f"expected {expected[where]:.6g}, got {got[where]:.6g}")
-    _fail(label, f"wrong values in {what}", tried, expected, got, extra, hint)
+    _fail(label, f"wrong values in {what}", tried, expected, got, extra, hint, around=worst)
 
 
 def _windows(n, f, stride, pad):

@@ -324,10 +324,55 @@ def test_a_value_failure_says_what_was_tried_expected_and_got():
         "flipped_forward: wrong values in out",
         "  tried:    the 3x3 input [[1, 2, 3], [4, 5, 6], [7, 8, 9]] with the 2x2 kernel [[1, 2], [3, 4]], "
         "b = 1, stride 1, pad 0 (x (3, 3, 1, 1), w (1, 2, 2, 1))",
-        "  expected: shape (2, 2, 1, 1), values [38., 48., 68., 78.]",
-        "  got:      shape (2, 2, 1, 1), values [24., 34., 54., 64.]",
+        "  expected: shape (2, 2, 1, 1), values around index (0, 0, 0, 0) [38., 48., 68., 78.]",
+        "  got:      shape (2, 2, 1, 1), values around index (0, 0, 0, 0) [24., 34., 54., 64.]",
         "  max abs error 14 at index (0, 0, 0, 0): expected 38, got 24",
     ]
+
+
+def forward_off_in_one_late_value(x, w, b, stride=1, pad=0):
+    """Right, except out[2, 1, 3, 0] is 10 too large once the output has more than 20 values
+    (the hand-worked 2x2x1x1 case passes, the lecture's 4x4x6x1 layer does not)."""
+    out = ref.conv_forward_im2col(x, w, b, stride, pad)
+    if out.size > 20:
+        out[2, 1, 3, 0] += 10.0
+    return out
+
+
+def _preview(line):
+    """(index, numbers) of an expected/got line: "shape S, values around index I [..., a, ...]"."""
+    head, values = line.split(" [", 1)
+    index = head.rsplit("values around index ", 1)[1]
+    return index, [float(v) for v in values.rstrip("]").split(", ") if v != "..."]
+
+
+def test_the_previews_show_the_values_around_the_largest_difference():
+    with pytest.raises(AssertionError) as failure:
+        checks.check_conv_forward(forward_off_in_one_late_value)
+    lines = str(failure.value).splitlines()
+    assert lines[0] == "forward_off_in_one_late_value: wrong values in out"
+    assert lines[4].startswith("  max abs error 10 at index (2, 1, 3, 0): ")
+    # out (4, 4, 6, 1): index (2, 1, 3, 0) is flat 2*24 + 1*6 + 3 = 57, shown with 55..59,
+    # values cut on both sides
+    assert lines[2].startswith("  expected: shape (4, 4, 6, 1), values around index (2, 1, 3, 0) [..., ")
+    assert lines[3].startswith("  got:      shape (4, 4, 6, 1), values around index (2, 1, 3, 0) [..., ")
+    assert lines[2].endswith(", ...]") and lines[3].endswith(", ...]")
+    case = checks._case("lecture")
+    right = ref.conv_forward_naive(case["x"], case["w"], case["b"], 1, 0).ravel()[55:60]
+    (_, expected), (_, got) = _preview(lines[2]), _preview(lines[3])
+    np.testing.assert_allclose(expected, right, atol=1e-3)
+    np.testing.assert_allclose(np.subtract(got, expected), [0, 0, 10, 0, 0], atol=1e-3)
+
+
+def test_previews_mark_each_side_where_values_were_left_out():
+    ten = np.arange(10.0)
+    assert checks._fmt(ten) == "[0., 1., 2., 3., 4., ...]"
+    assert checks._fmt(ten, around=1) == "[0., 1., 2., 3., 4., ...]"
+    assert checks._fmt(ten, around=5) == "[..., 3., 4., 5., 6., 7., ...]"
+    assert checks._fmt(ten, around=9) == "[..., 5., 6., 7., 8., 9.]"
+    assert checks._fmt(ten[:4], around=3) == "[0., 1., 2., 3.]"
+    assert checks._describe(ten.reshape(2, 5), around=7) == \
+        "shape (2, 5), values around index (1, 2) [..., 5., 6., 7., 8., 9.]"
 
 
 def test_a_later_case_is_reported_with_its_sizes(capsys):
