@@ -309,7 +309,8 @@ _FAILURE_WORDS = (("not-called-again", "was not called again"),
                   ("missing", "defines no function"))
 # helpers.checks' messages: the line naming the largest difference, and the expected/got previews.
 _WORST_LINE = re.compile(r"^\s*max abs error .* at index ")
-_PREVIEW = re.compile(r"^(\s*(?:expected|got):\s+shape \(.*?\), )values \[")
+_PREVIEW = re.compile(r"^\s*(?:expected|got):\s+shape \(.*?\), values (?:around index \(.*?\) )?\[")
+_FIRST_VALUES = re.compile(r"^(\s*(?:expected|got):\s+shape \(.*?\), )values \[")   # no index: the first
 
 
 def _e(text):
@@ -355,15 +356,15 @@ def _detail(test):
 
 def _message(text):
     """A check's message as <pre>: the line naming the largest difference ("max abs error ...
-    at index ...") moved above the expected/got previews and emphasised; the previews, which
-    show an array's first values, say so."""
+    at index ...") moved above the expected/got previews and emphasised; previews that show an
+    array's first values (no index named) say so."""
     lines = text.splitlines()
     worst = next((i for i, line in enumerate(lines) if _WORST_LINE.match(line)), None)
     if worst is not None:
         line = lines.pop(worst)
         lines.insert(next((i for i, ln in enumerate(lines) if _PREVIEW.match(ln)), len(lines)), line)
     shown = [f'<span class="worst">{_e(ln)}</span>' if _WORST_LINE.match(ln)
-             else _e(_PREVIEW.sub(r"\1first values [", ln)) for ln in lines]
+             else _e(_FIRST_VALUES.sub(r"\1first values [", ln)) for ln in lines]
     return "<pre>" + "\n".join(shown) + "</pre>"
 
 

@@ -119,6 +119,20 @@ def test_the_largest_difference_comes_before_the_previews_of_first_values():
     assert '<span class="worst">  max abs error 14 at index (1, 1, 0, 0)' in page
 
 
+def test_the_largest_difference_comes_before_previews_around_it():
+    """The public checks' current previews name the index they show values around."""
+    message = ("conv_forward_naive: wrong values in out\n"
+               "  tried:    the lecture's layer\n"
+               "  expected: shape (4, 4, 6, 1), values around index (2, 1, 3, 0) [..., 1., 2., 3., 4., 5., ...]\n"
+               "  got:      shape (4, 4, 6, 1), values around index (2, 1, 3, 0) [..., 1., 2., 13., 4., 5., ...]\n"
+               "  max abs error 10 at index (2, 1, 3, 0): expected 3, got 13")
+    page = report.feedback_html(_results([_test("conv_forward_naive: public checks", 0, 20, message)]))
+    lines = _Page(page).pres[0].splitlines()
+    assert lines[2] == "  max abs error 10 at index (2, 1, 3, 0): expected 3, got 13"
+    assert lines[3].startswith("  expected: shape (4, 4, 6, 1), values around index (2, 1, 3, 0) [")
+    assert "first values" not in page
+
+
 KNOCK_ON = ("Calling your code failed: `conv_forward_naive` was not called again: it already "
             "timed out (no return within 10 s) earlier in this grading")
 
