@@ -529,6 +529,7 @@ class Job:
     allow_partial: bool = False
     problems: list = field(default_factory=list)
     scratch: str = None
+    hide: list = field(default_factory=list)
 
 
 def _sandbox_options(job):
@@ -593,7 +594,7 @@ def _grade_loaded(job, backend, sub, timing, notes, elapsed):
             with timing.phase("startup"):
                 student_box = stack.enter_context(backend.SandboxStudent(
                     sub.cells, name=student_folder(job.student)[:40],
-                    hidden_paths=backend.default_hidden_paths(job.out), **box))
+                    hidden_paths=backend.default_hidden_paths(job.out, *job.hide), **box))
                 reference_box = stack.enter_context(backend.reference_sandbox(**box))
             isolation = student_box.isolation
             note = student_box.isolation_note
@@ -907,6 +908,40 @@ class _Batch:
                            f"{traceback.format_exc()}")
 
 
+def _needed_by_cages():
+    """Folders a cage must still see: the interpreter and venv, helpers/, the temporary folder
+    (the sandboxes' own folders live there)."""
+    from autograder.sandbox import REPO
+    return {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                         REPO / "helpers", tempfile.gettempdir())}
+
+
+def input_cover(notebooks, needed):
+    """The folders (or files) that hide every graded notebook from every cage, so no submission
+    can read a classmate's notebook while it runs: each notebook's folder, raised to its parent
+    while that parent holds nothing in `needed` and is not a top-level folder; a notebook whose
+    own folder holds something needed is hidden alone. Nested entries are dropped.
+
+        input_cover(["/home/ta/course/submitted/bob/a1/a1.ipynb"], {"/opt/venv"}) -> ["/home/ta"]
+    """
+    def holds(folder):
+        return any(os.path.commonpath([folder, n]) == folder for n in needed)
+
+    cover = set()
+    for notebook in notebooks:
+        path = os.path.realpath(notebook)
+        folder = os.path.dirname(path)
+        if holds(folder):
+            cover.add(path)
+            continue
+        while os.path.dirname(os.path.dirname(folder)) not in (os.sep, os.path.dirname(folder)) \
+                and not holds(os.path.dirname(folder)):
+            folder = os.path.dirname(folder)
+        cover.add(folder)
+    return sorted(c for c in cover
+                  if not any(o != c and os.path.commonpath([c, o]) == o for o in cover))
+
+
 def _run_workers(queue, batch, jobs, timeout, seed):
     """Grade the (Submission, Job) pairs of `queue`, up to `jobs` workers at once, each result
     to `batch` as it comes; on any exit (Ctrl-C, SIGTERM) the running workers are stopped and
@@ -966,6 +1001,7 @@ def grade_batch(subs, out, jobs=1, force=False, timeout=SUBMISSION_TIMEOUT_S, ba
     batch.staff_log(f"run started: seed {seed}; command: "
                     f"{command if command is not None else shlex.join(sys.argv)}")
     queue = []
+    hide = input_cover([sub.notebook for sub in subs], _needed_by_cages())
     for sub in subs:
         previous = None if force else _previous(sub, out, allow_partial)
         if previous is not None:
@@ -974,7 +1010,7 @@ def grade_batch(subs, out, jobs=1, force=False, timeout=SUBMISSION_TIMEOUT_S, ba
             batch.done(sub, report.error_results(sub.problem, info=_info_of(sub)))
         else:
             queue.append((sub, Job(str(sub.notebook.resolve()), sub.student, str(out.resolve()),
-                                   backend, seed, allow_partial, sub.problems)))
+                                   backend, seed, allow_partial, sub.problems, hide=hide)))
     try:
         with _signals(_raise_interrupted):
             _run_workers(queue, batch, jobs, timeout, seed)

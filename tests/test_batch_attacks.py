@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from autograder import report
@@ -416,6 +417,48 @@ def test_real_batch_nested_notebook_and_hostile_names_leave_a_classmate_alone(tm
         "not graded: x/bob/a3_im2col/a3_im2col.ipynb is in a subfolder of the submission folder"]
     assert "nested too deeply" in table["grades.csv", "a3_im2col"]["reason"]
     assert 'nbformat version as "4"' in table["'=cmd\x1b[2J\u202e", "a3_im2col"]["reason"]
+
+
+def test_input_cover_hides_every_notebook_folder_but_never_what_a_cage_needs():
+    needed = {"/opt/venv", "/srv/course/helpers", "/tmp"}
+    assert engine.input_cover(["/home/ta/course/submitted/bob/a1/a1.ipynb",
+                               "/home/ta/course/submitted/ann/a1/a1.ipynb"], needed) == ["/home/ta"]
+    assert engine.input_cover(["/srv/course/submitted/bob/a1/a1.ipynb"], needed) == \
+        ["/srv/course/submitted"]                      # /srv/course holds helpers/
+    assert engine.input_cover(["/srv/course/helpers/x.ipynb", "/c.ipynb", "/tmp/class/d.ipynb"],
+                              needed) == ["/c.ipynb", "/srv/course/helpers/x.ipynb", "/tmp/class"]
+    assert engine.input_cover(["/usr/share/a/b.ipynb"], needed) == ["/usr/share"]   # never /usr
+
+
+@pytest.mark.slow
+def test_a_submission_cannot_read_a_classmates_notebook_while_it_runs():
+    """mallory knows where graders keep the class (the source is public) and looks for it from
+    her cells; bob's notebook lies world-readable in that folder, outside any temporary folder."""
+    course = Path(tempfile.mkdtemp(prefix=".conv-class-", dir=ROOT.parent))
+    try:
+        os.chmod(course, 0o755)
+        src = course / "submitted"
+        copy_example("alice", "a1_naive", src / "bob" / "a1_naive" / "a1_naive.ipynb")
+        nb = json.loads((EXAMPLES / "alice" / "a1_naive" / "a1_naive.ipynb").read_text())
+        nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None,
+                            "outputs": [], "source": (
+            "import os\n"
+            f"_seen = sorted(os.path.join(d, f) for d, _, fs in os.walk({str(src)!r}) for f in fs)\n"
+            "raise RuntimeError(f'saw {len(_seen)} notebooks {_seen}')\n")})
+        (src / "mallory" / "a1_naive").mkdir(parents=True)
+        (src / "mallory" / "a1_naive" / "a1_naive.ipynb").write_text(json.dumps(nb))
+        for path in src.rglob("*"):
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        out = course / "out"
+        done = start_grade(src, "--out", out)
+        stdout, stderr = done.communicate(timeout=900)
+        assert done.returncode == 0, stderr[-3000:]
+        mallory = results_of(out, "mallory", "a1_naive")
+        looked = [p for p in mallory["extra_data"]["problems"] if "saw " in p]
+        assert looked and "saw 0 notebooks" in looked[0], mallory["extra_data"]["problems"]
+        assert results_of(out, "bob", "a1_naive")["score"] == 100
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
 
 
 def batch_folders(pid):
