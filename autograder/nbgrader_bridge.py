@@ -48,7 +48,7 @@ from traitlets import Unicode
 
 from autograder.assignments import ASSIGNMENTS, graded, hidden_test_id, visible_test_id
 from autograder.config import SUBMISSION_TIMEOUT_S
-from autograder.engine import student_folder
+from autograder.engine import grader_version, student_folder
 from autograder.incell import PRACTICE_ENV
 from autograder.report import ERROR, GRADED
 
@@ -118,18 +118,23 @@ def _candidates(results_dir, student):
     return own + rest
 
 
-def _is_fresh(results, path, notebook):
-    """True when `results` (read from `path`) graded `notebook` as the file is now: the same
-    sha256 when results.json records one, else written after the notebook last changed."""
+def _is_fresh(results, path, notebook, same_grader):
+    """True when `results` (read from `path`) graded `notebook` as the file is now (and, if
+    `same_grader`, with this grader): the same grader version and sha256 when results.json
+    records them, else written after the notebook last changed."""
+    version = results["extra_data"].get("grader_version")
+    if same_grader and version and version != grader_version():
+        return False
     digest = results["extra_data"].get("notebook_sha256")
     if digest:
         return str(digest).removeprefix("sha256:") == hashlib.sha256(notebook.read_bytes()).hexdigest()
     return path.stat().st_mtime >= notebook.stat().st_mtime
 
 
-def find_verdict(results_dir, student, notebook):
+def find_verdict(results_dir, student, notebook, same_grader=True):
     """The results.json dict of the caged grading of the file `notebook` as `student`'s
-    submission, if one exists and the file has not changed since; else None."""
+    submission, if one exists and neither the file nor (if `same_grader`) the grader's code
+    has changed since; else None."""
     notebook = Path(notebook).resolve()
     for path in _candidates(results_dir, student):
         try:
@@ -139,7 +144,7 @@ def find_verdict(results_dir, student, notebook):
                 continue
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if _is_fresh(results, path, notebook):
+        if _is_fresh(results, path, notebook, same_grader):
             return results
     return None
 
@@ -241,7 +246,7 @@ class CagedVerdicts(NbGraderPreprocessor):
         if results is None:
             self.log.info("No caged verdict for %s yet: grading it in the cage now", notebook)
             failure = cage(notebook, results_dir, coursedir.root)
-            results = find_verdict(results_dir, student, notebook)
+            results = find_verdict(results_dir, student, notebook, same_grader=False)  # just made
         self.status, self.results, self.reason = judge(results, assignment, failure)
         self.scores = split_scores(self.results, assignment) if self.status == GRADED else {}
         info["caged"] = {"status": self.status, "results": self.results, "reason": self.reason,
@@ -290,7 +295,8 @@ class CagedGradebook(NbGraderPreprocessor):
         receipt = receipt_path(verdict["results_dir"], info["student"])
         receipt.parent.mkdir(parents=True, exist_ok=True)
         receipt.write_text(json.dumps({"student": info["student"], "notebook": info["notebook"],
-                                       "status": verdict["status"], "reason": verdict["reason"]}))
+                                       "status": verdict["status"], "reason": verdict["reason"],
+                                       "note": summary_note(verdict["results"], info["assignment"])}))
         return nb, resources
 
 
@@ -345,10 +351,18 @@ def apply_verdict(record, status, results, reason, scores):
             comment.auto_comment = "Caged grader: " + " ".join(cell_notes(results, comment.name))
 
 
+def summary_note(results, assignment):
+    """What the cage reported about the answer cells of a graded submission, in one line."""
+    return " ".join(n for g in graded(assignment) for n in cell_notes(results, g.function)) \
+        if results else ""
+
+
 def cell_notes(results, grade_id):
-    """Lines of a graded results.json's output about the answer cell `grade_id` (the cage's
-    report of a cell that crashed its process, hung or raised), stripped."""
-    return [ln.strip() for ln in results["output"].splitlines() if f"({grade_id})" in ln]
+    """What a graded results.json says about the answer cell `grade_id` (the cage's report of a
+    cell that crashed its process, hung or raised): its extra_data problems and output lines
+    naming "(<grade_id>)", stripped, each once."""
+    lines = [*map(str, results["extra_data"].get("problems") or []), *results["output"].splitlines()]
+    return list(dict.fromkeys(ln.strip() for ln in lines if f"({grade_id})" in ln))
 
 
 # --------------------------------------------------------------------------- the whole class
@@ -489,23 +503,29 @@ def score(assignment, root=".", out=None, jobs=1, students=(), log=sys.stdout):
     for student, _ in subs:                   # the receipts tell what this run scored
         receipt_path(out, student).unlink(missing_ok=True)
     failures = {}
-    for who in ([[f"--student={s}"] for s, _ in subs] if students else [[]]):
-        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", *who],
-                              cwd=root, env=env, capture_output=True, text=True)
+
+    def autograde(who):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
+                               *who], cwd=root, env=env, capture_output=True, text=True)
         failures.update(nbgrader_failures(done.stderr))
+
+    for who in ([[f"--student={s}"] for s, _ in subs] if students else [[]]):
+        autograde(who)
+    if not students:     # some notebooks (a newer nbgrader schema) stop the whole class's run:
+        for student, path in subs:                # the others are autograded one by one
+            if not receipt_path(out, student).exists() and student not in failures and path.is_file():
+                autograde([f"--student={student}"])
     rows = []
     for student, path in subs:
         receipt = receipt_path(out, student)
         if receipt.exists():
-            status, reason = (json.loads(receipt.read_text())[k] for k in ("status", "reason"))
+            status, reason, note = (json.loads(receipt.read_text())[k] for k in ("status", "reason", "note"))
         else:
             status = ERROR
             reason = _unscored_reason(out, student, path, failures.get(student, "see its log"))
             flag_unscored(db_url, assignment, student, reason)
-        results = find_verdict(out, student, path) if status == GRADED else None
-        notes = reason if status != GRADED else " ".join(
-            n for g in graded(assignment) for n in cell_notes(results, g.function))
-        rows.append((student, gradebook_total(db_url, assignment, student), status, notes))
+        rows.append((student, gradebook_total(db_url, assignment, student), status,
+                     reason if status != GRADED else note))
     return rows
 
 
