@@ -159,10 +159,10 @@ SMALL_CASES = GRID + SEED_CASES
 #   col2im     0.9-2.2 (np.add.at worst)         24-25 / 48-74 / 67-71                  8
 #   backward   0.6-3.6 (np.add.at worst)         18-44 / 58-78 / 36-47                  8
 #   FFT        1.0-1.7                           30-36 / 97-106 / 30-35                 10
-# In the caged grader both calls also pay the call channel's CPU, about 1.2 ms per MB carried
-# (arguments and result), which pulls every ratio towards 1: measured there, the honest styles
-# stay at 0.01-0.1 (partial) and 1.0-3.6, loops over samples at 28-81, over windows at 25-30
-# for the forward pass and FFT but only 9-11 for col2im and the backward pass (still over 8).
+# In the caged grader both calls also pay the call channel (the result crosses a pipe, about
+# 0.5 ms of the child's CPU per MB), which pulls every ratio towards 1; measured there by
+# tests/test_timing_thresholds.py (same table, SandboxStudent against reference_sandbox): honest
+# styles 0.01-0.05 (partial) and 1.0-2.9, loops over windows 24-99, over samples 54-106.
 WINDOWS = Case("many windows", 192, 192, 1, 1, 2, 2, 2, 0, seed=45)
 SAMPLES = Case("many samples", 4, 4, 1, 2048, 2, 2, 2, 0, seed=46)
 TIMING = {

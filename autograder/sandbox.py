@@ -615,13 +615,17 @@ class SandboxStudent:
         if getattr(self, "_slot_fd", None) is not None:
             self.close()
 
-    def _env(self):
+    def _env(self, measure=False):
+        """The child's whole environment. Only a child that measures peak memory gets big
+        arrays straight from mmap and back on free (so VmHWM sees each allocation); elsewhere
+        that costs every large allocation its page faults, in the reference's timed calls as
+        in the student's, and squeezes the timing ratios towards 1."""
         scratch = str(self._scratch)
         return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch,
                 "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
                 "MPLCONFIGDIR": os.path.join(scratch, ".matplotlib"),
-                # big arrays straight from mmap and back on free, so VmHWM sees each allocation
-                "MALLOC_MMAP_THRESHOLD_": "131072", **config.PINNED_THREADS}
+                **({"MALLOC_MMAP_THRESHOLD_": "131072"} if measure else {}),
+                **config.PINNED_THREADS}
 
     def _setup(self):
         limits = {"AS": config.CHILD_MEMORY_BYTES, "CPU": config.CHILD_CPU_SECONDS,
@@ -655,7 +659,7 @@ class SandboxStudent:
                  str(shared.fd)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                 pass_fds=(request_r, reply_w, shared.fd),
-                cwd=self._scratch, env=self._env(), start_new_session=True)
+                cwd=self._scratch, env=self._env(measure), start_new_session=True)
         os.close(request_r)
         os.close(reply_w)
         for fd in (request_w, reply_r):   # fewer, larger writes for big arrays

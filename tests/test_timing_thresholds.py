@@ -5,11 +5,14 @@ tests/student_answers/timing_styles.py stays at or under half its function's thr
 answer looping over windows, pixels or samples lands at least twice over it. A function timed on
 several cases is judged on its worst ratio, as check_speed judges it. The measured table is
 printed whether or not pytest captures output."""
+from pathlib import Path
+
 import pytest
 
 from autograder import config, runner
 from autograder.cases import TIMING
 from autograder.graders import inputs
+from autograder.sandbox import SandboxStudent, reference_sandbox
 from autograder.student import InProcessStudent
 from autograder.timing import time_against_reference
 from student_answers.timing_styles import STYLES
@@ -22,19 +25,38 @@ LIMITS = {"conv_forward_partial": (1 / config.PARTIAL_MIN_SPEEDUP_VS_NAIVE, "con
           "conv_forward_fft": (config.FFT_MAX_RATIO, None)}
 
 
-def worst_ratio(function, implementation):
+def worst_ratio(function, student, reference, seed):
     """The largest best-of-repeats ratio over the cases `function` is timed on."""
     limit, reference_function = LIMITS[function]
-    student = InProcessStudent({function: implementation})
-    seed = runner.new_seed()
     ratios = []
     for case in TIMING[function]:
         timing = time_against_reference(
-            student, runner.default_reference_student(), function,
+            student, reference, function,
             lambda k, case=case: inputs(function, case, seed_offset=k, seed=seed),
             max_ratio=limit, reference_function=reference_function)
         ratios.append(timing.ratio)
     return max(ratios), ratios
+
+
+ANSWERS = Path(__file__).resolve().parent / "student_answers"
+
+
+def _module_cell(name, source):
+    """A cell that makes `source` importable as `name` inside the cage (tests/ is hidden there)."""
+    return (f"import sys, types\n_m = types.ModuleType({name!r})\nexec({source!r}, _m.__dict__)\n"
+            f"sys.modules[{name!r}] = _m\n")
+
+
+def caged_style(function, index):
+    """A SandboxStudent whose `function` is STYLES[function][index], built from the answer
+    modules' source exactly as a notebook's cells would define it."""
+    cells = ["import sys, types\nsys.modules['student_answers'] = types.ModuleType('student_answers')\n"]
+    for name in ("correct_loops", "correct_vectorized", "slow_loops"):
+        cells.append(_module_cell(f"student_answers.{name}", (ANSWERS / f"{name}.py").read_text())
+                     + f"sys.modules['student_answers'].{name} = _m\n")
+    cells.append(_module_cell("timing_styles", (ANSWERS / "timing_styles.py").read_text())
+                 + f"{function} = _m.STYLES[{function!r}][{index}][2]\n")
+    return SandboxStudent(cells)
 
 
 def verdict(kind, ratio, limit):
@@ -50,20 +72,46 @@ def test_the_graders_timed_functions_are_exactly_the_table_s():
         assert {kind for _, kind, _ in styles} == {"vectorized", "loop"}, function
 
 
-@pytest.mark.slow
-def test_every_threshold_separates_vectorized_from_loop_based_answers_with_margin(capsys):
+def _table(capsys, where, measure):
+    """Measure every style with `measure(function, index, implementation) -> (ratio, per
+    case)`, print the table, and return the rows that miss their margin."""
     rows, bad = [], []
     for function, styles in STYLES.items():
         limit = LIMITS[function][0]
-        for style, kind, implementation in styles:
-            ratio, per_case = worst_ratio(function, implementation)
+        for index, (style, kind, implementation) in enumerate(styles):
+            ratio, per_case = measure(function, index, implementation)
             result = verdict(kind, ratio, limit)
             rows.append(f"{function:22} {style:44} {kind:10} {ratio:8.3g} "
                         f"({' / '.join(f'{r:.3g}' for r in per_case)})  limit {limit:g}  {result}")
             if result != "ok":
                 bad.append(rows[-1])
     with capsys.disabled():
-        print("\nfunction               style                                        kind          "
-              "ratio (per timed case)  limit  verdict")
+        print(f"\n{where}:\nfunction               style                                        "
+              "kind          ratio (per timed case)  limit  verdict")
         print("\n".join(rows))
+    return bad
+
+
+@pytest.mark.slow
+def test_every_threshold_separates_vectorized_from_loop_based_answers_with_margin(capsys):
+    seed = runner.new_seed()
+    bad = _table(capsys, "in-process (the grader's harness, CPU time)",
+                 lambda function, index, implementation: worst_ratio(
+                     function, InProcessStudent({function: implementation}),
+                     runner.default_reference_student(), seed))
+    assert bad == [], "\n".join(bad)
+
+
+@pytest.mark.slow
+def test_every_threshold_separates_with_margin_in_the_real_cage(capsys):
+    """The same table through the caged grader's path: each style defined by notebook-like
+    cells in a SandboxStudent, timed against reference_sandbox(), so the call channel's cost
+    (which lands on both sides and pulls ratios towards 1) is included."""
+    seed = runner.new_seed()
+    with reference_sandbox() as reference:
+        def measure(function, index, implementation):
+            with caged_style(function, index) as student:
+                assert not student.load_report.errors, student.load_report.errors
+                return worst_ratio(function, student, reference, seed)
+        bad = _table(capsys, "in the cage (SandboxStudent against reference_sandbox)", measure)
     assert bad == [], "\n".join(bad)
