@@ -4,7 +4,7 @@ A case fixes the sizes of a convolutional layer and a seed; `case.arrays()` buil
 seed (the published numbers the project's tests use). A grading run draws a fresh seed of its own
 (autograder.runner.new_seed) and passes it as `run_seed`: the hidden numbers are then mixed from
 both, so nobody can know them in advance, and a run replayed with the same seed gives the same
-grade. Shapes, strides and pads always come from this table. Sizes follow COURSE_SPEC §1:
+grade. Shapes, strides and pads always come from this table. Sizes follow docs/CONTRACT.md:
 x (H, W, C, M), w (K, f, f, C), b (K,).
 
 `GRID` covers pad 0/1/2, stride 1/2/3, f = 1...11, H != W, C = 1 and C > 1, M = 1 and M > 1 and
@@ -139,7 +139,7 @@ LARGE = {
 
 SMALL_CASES = GRID + SEED_CASES
 
-# The cases the graders' timing thresholds are measured on (COURSE_SPEC §4). Every threshold must
+# The cases the graders' timing thresholds are measured on (docs/CONTRACT.md). Every threshold must
 # separate with margin: each honest vectorized style at or under half of it, each answer that
 # loops over windows, pixels or samples at least twice over it (tests/test_timing_thresholds.py
 # measures the table of styles in tests/student_answers/timing_styles.py). No one case does that

@@ -71,7 +71,7 @@ VALUE_KINDS = "biufc"  # dtype kinds an array may have on the wire: numbers and 
 INT64 = (-2**63, 2**63)
 CHUNK_BYTES = 2**20    # a strided array is sent in copies of this size
 
-# Library convolutions a graded function must not use (COURSE_SPEC §3, `library-convolution`).
+# Library convolutions a graded function must not use (docs/CONTRACT.md, `library-convolution`).
 # Defence in depth only: the verdict is the graders' static check of the submission's source.
 BLOCKED_MODULES = ("scipy.signal", "scipy.ndimage", "torch", "jax", "tensorflow", "cv2")
 
@@ -255,7 +255,7 @@ PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
 CAGE_UID = 1000          # the student's uid inside a user namespace (the grader's uid outside)
 # Packages holding library convolutions: covered inside the cage, so they cannot be imported
-# even by code that removes ImportBlocker (COURSE_SPEC §3, `library-convolution`).
+# even by code that removes ImportBlocker (docs/CONTRACT.md, `library-convolution`).
 LIBRARY_PACKAGES = ("scipy", "torch", "jax", "jaxlib", "tensorflow", "cv2")
 REFUSED = "library convolution is not allowed"
 _REFUSING_INIT = (f"raise ImportError('`{{name}}` cannot be imported while grading: {REFUSED} "

@@ -1,4 +1,4 @@
-"""The grader's configuration, in one visible place (COURSE_SPEC §4).
+"""The grader's configuration, in one visible place (docs/CONTRACT.md, "Thresholds and limits").
 
 Timing thresholds are ratios measured in the same grading run, never absolute seconds: the
 student's function and the reference go through the same harness, interleaved, after a warm-up,

@@ -1,4 +1,4 @@
-"""The one table of known mistakes (COURSE_SPEC §3): what each is, how to fix it, and how to
+"""The one table of known mistakes (docs/CONTRACT.md): what each is, how to fix it, and how to
 build the reference's output with the mistake built in.
 
 A correctness grader that sees a wrong answer calls
@@ -47,7 +47,7 @@ OTHER_ORDERS = tuple(p for p in permutations(IDENTITY) if p != IDENTITY)
 
 @dataclass(frozen=True)
 class Misconception:
-    """A known mistake: its id (COURSE_SPEC §3), what it is, a hint pointing to the fix, and
+    """A known mistake: its id (docs/CONTRACT.md), what it is, a hint pointing to the fix, and
     for each function it shows in, how to build the reference's output with it built in."""
     id: str
     description: str

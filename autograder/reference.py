@@ -1,4 +1,4 @@
-"""Reference implementations of every function in the course contract (COURSE_SPEC.md §1-2).
+"""Reference implementations of every function in the course contract (docs/CONTRACT.md).
 
 Layout, as in the lecture:
 

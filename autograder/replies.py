@@ -6,7 +6,7 @@ arguments, plus room for a wrong answer worth diagnosing.
     budget("im2col", (x, 3), {"stride": 2, "pad": 1})
         -> most bytes the reply may take
 
-The shapes are the course contract's (COURSE_SPEC §2): conv_output_size and conv_single_step
+The shapes are the course contract's (docs/CONTRACT.md): conv_output_size and conv_single_step
 return a number; zero_pad the padded x; conv_forward_* (H_out, W_out, K, M); im2col
 (f*f*C, H_out*W_out*M); col2im x_shape; conv_backward_* (dx, dw, db) shaped like (x, w, (K,)).
 The item size is the largest of the array arguments'. A name outside the contract, or arguments

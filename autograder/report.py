@@ -1,4 +1,4 @@
-"""What grading leaves on disk (COURSE_SPEC §3): results.json, feedback.html, grades.csv.
+"""What grading leaves on disk (docs/CONTRACT.md): results.json, feedback.html, grades.csv.
 
     DIR/<student>/<assignment>/results.json   Gradescope's schema, one per submission
     DIR/<student>/<assignment>/feedback.html  the same verdicts for the student, self-contained

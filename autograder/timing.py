@@ -1,4 +1,4 @@
-"""Timing and memory measurements for the graders (COURSE_SPEC §4).
+"""Timing and memory measurements for the graders (docs/CONTRACT.md, "Thresholds and limits").
 
 The student's function and the reference go through the same harness: both are student-like
 objects (`student.call_full(...)` -> CallResult with `.seconds`), so in the caged grader both are

@@ -12,7 +12,7 @@ the graders run many more cases.
 Expected values are hand-worked literals (with their arithmetic in comments) for tiny cases,
 and stored test vectors (helpers/data/check_vectors.npz) for bigger ones: the lecture's 6x6x10
 input with six 3x3x10 filters, an H != W stride-2 pad-1 case with two samples, a size that does
-not tile, and a pad-0 case. Layout (COURSE_SPEC): x (H, W, C, M), w (K, f, f, C), b (K,),
+not tile, and a pad-0 case. Layout (docs/CONTRACT.md): x (H, W, C, M), w (K, f, f, C), b (K,),
 out (H_out, W_out, K, M), X_col (f*f*C, H_out*W_out*M).
 """
 import numbers
@@ -24,7 +24,7 @@ import numpy as np
 RTOL = 1e-6
 ATOL = 1e-8
 
-# What each known mistake (COURSE_SPEC §3 id) looks like, and where to look.
+# What each known mistake (docs/CONTRACT.md "Known mistakes" id) looks like, and where to look.
 HW_SWAPPED = ("height and width swapped: the first axis is H (rows, i), the second W (columns, j); "
               "check the order of your loops' indices and of any reshape")
 HINTS = {

@@ -3,7 +3,7 @@
 The figure is closed in pyplot before it is returned, so a notebook shows it exactly once: leave
 the call as the cell's last expression, or pass the figure to IPython's display().
 
-Layout (COURSE_SPEC): x (H, W, C, M); X_col (f*f*C, H_out*W_out*M), row (u*f + v)*C + c,
+Layout (docs/CONTRACT.md): x (H, W, C, M); X_col (f*f*C, H_out*W_out*M), row (u*f + v)*C + c,
 column (i*W_out + j)*M + n.
 """
 import matplotlib

@@ -23,7 +23,7 @@ from autograder.student import StudentTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# ---- the contract, as COURSE_SPEC §3 states it (not read from the code under test) -----------
+# ---- the contract, as docs/CONTRACT.md states it (not read from the code under test) -----------
 TOP_KEYS = {"score", "max_score", "execution_time", "output", "tests"}
 OPTIONAL_TOP_KEYS = {"extra_data", "visibility", "stdout_visibility", "output_format", "leaderboard"}
 TEST_KEYS = {"name", "number", "score", "max_score", "output", "visibility", "tags"}
@@ -51,7 +51,7 @@ def _number(value):
 
 
 def check_gradescope(results, assignment):
-    """Assert `results` is a valid Gradescope results.json of `assignment` per COURSE_SPEC §3."""
+    """Assert `results` is a valid Gradescope results.json of `assignment` per docs/CONTRACT.md."""
     assert TOP_KEYS <= set(results), f"missing top-level keys {TOP_KEYS - set(results)}"
     assert set(results) <= TOP_KEYS | OPTIONAL_TOP_KEYS, set(results) - TOP_KEYS - OPTIONAL_TOP_KEYS
     assert _number(results["score"]) and _number(results["max_score"])

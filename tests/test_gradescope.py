@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
 
 VISIBILITY = {"enum": ["visible", "hidden", "after_due_date", "after_published"]}
-# Gradescope's results.json (its autograder documentation), plus COURSE_SPEC §3's top-level
+# Gradescope's results.json (its autograder documentation), plus docs/CONTRACT.md's top-level
 # max_score; anything else is refused so a typo cannot pass unnoticed.
 RESULTS_SCHEMA = {
     "type": "object",

@@ -1,4 +1,4 @@
-"""The table of known mistakes: ids as COURSE_SPEC §3 lists them, every built-in variant really
+"""The table of known mistakes: ids as docs/CONTRACT.md lists them, every built-in variant really
 differs from the reference on the graders' cases, and diagnose() maps each variant, and each
 independently written wrong answer in tests/student_answers, to its own id and no other."""
 import importlib
@@ -11,7 +11,7 @@ from autograder import misconceptions, reference
 from autograder.cases import SMALL_CASES
 from autograder.graders import inputs
 
-# COURSE_SPEC §3, in its order.
+# docs/CONTRACT.md, in its order.
 SPEC_IDS = ("true-convolution", "missing-bias", "ignores-stride", "ignores-padding",
             "output-size-rounding", "pads-every-axis", "im2col-row-order", "im2col-column-order",
             "col2im-overwrites-overlap", "dx-keeps-padding", "empty-at-pad-zero",

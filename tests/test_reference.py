@@ -2,7 +2,7 @@
 
 Nothing here compares the reference with itself: every expected value comes from code written in
 this file (a direct einsum over sliding windows, explicit index loops, central differences, overlap
-counts) or from numbers worked out by hand from the source texts. Layout (COURSE_SPEC §1):
+counts) or from numbers worked out by hand from the source texts. Layout (docs/CONTRACT.md):
 x (H, W, C, M), w (K, f, f, C), b (K,), out (H_out, W_out, K, M).
 """
 import functools

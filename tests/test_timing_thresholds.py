@@ -1,4 +1,4 @@
-"""Every timing threshold separates with margin (COURSE_SPEC §4, issue 9 item 8): on the graders'
+"""Every timing threshold separates with margin (docs/CONTRACT.md, issue 9 item 8): on the graders'
 timed cases, through the graders' own harness (autograder.timing: CPU time, interleaved calls,
 fresh inputs each repeat, best of config.TIMING_REPEATS), every honest vectorized style in
 tests/student_answers/timing_styles.py stays at or under half its function's threshold and every

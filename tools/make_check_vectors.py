@@ -4,7 +4,7 @@
 
 Every expected value comes from autograder.reference on cases of autograder.cases (fixed seeds),
 so the file changes only when the reference or the case table does. Next to each expected value
-it stores what some known mistakes (COURSE_SPEC §3 ids) would return, taken from
+it stores what some known mistakes (docs/CONTRACT.md "Known mistakes" ids) would return, taken from
 autograder.misconceptions (the reference with each mistake built in), so helpers.checks can
 name a student's mistake without
 containing any implementation. Keys (all arrays, allow_pickle=False):

@@ -1,4 +1,4 @@
-"""Right answers of every timed function in the styles students write (COURSE_SPEC §4): the
+"""Right answers of every timed function in the styles students write (docs/CONTRACT.md): the
 honest vectorized ones (offset loops over the f*f window offsets, np.add.at, sliding_window_view
 with einsum/tensordot, einsum, stride tricks) and the ones that loop over windows (output
 positions), pixels or samples (the batch axis M). tests/test_timing_thresholds.py times each
