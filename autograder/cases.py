@@ -152,7 +152,7 @@ SMALL_CASES = GRID + SEED_CASES
 # The partial tier needs f*f*C >= 400 and few enough channels that a loop over each window's
 # pixels (channels vectorized) is not much faster than the seven loops.
 # Measured in CPU time, in-process, interleaved, best of 5, one BLAS thread, with other
-# processes busy (worst of the two cases; two runs of tests/test_timing_thresholds.py):
+# processes busy (worst of the two cases, two runs, by the harness in a fresh process):
 #   function   honest vectorized styles          loops: windows / samples / pixels   limit
 #   partial    0.01-0.04 (vs the seven loops)    pixels of windows 0.67-0.8, seven 0.9  0.2
 #   im2col     0.9-2.4 (swv + tensordot worst)   47-53 / 118-171 / 75-158               8

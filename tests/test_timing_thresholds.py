@@ -1,5 +1,5 @@
 """Every timing threshold separates with margin (docs/CONTRACT.md, issue 9 item 8): on the graders'
-timed cases, through the graders' own harness (autograder.timing: CPU time, interleaved calls,
+timed cases, through the caged grader's own path and harness (autograder.timing: CPU time, interleaved calls,
 fresh inputs each repeat, best of config.TIMING_REPEATS), every honest vectorized style in
 tests/student_answers/timing_styles.py stays at or under half its function's threshold and every
 answer looping over windows, pixels or samples lands at least twice over it. A function timed on
@@ -13,7 +13,6 @@ from autograder import config, runner
 from autograder.cases import TIMING
 from autograder.graders import inputs
 from autograder.sandbox import SandboxStudent, reference_sandbox
-from autograder.student import InProcessStudent
 from autograder.timing import time_against_reference
 from student_answers.timing_styles import STYLES
 
@@ -93,20 +92,12 @@ def _table(capsys, where, measure):
 
 
 @pytest.mark.slow
-def test_every_threshold_separates_vectorized_from_loop_based_answers_with_margin(capsys):
-    seed = runner.new_seed()
-    bad = _table(capsys, "in-process (the grader's harness, CPU time)",
-                 lambda function, index, implementation: worst_ratio(
-                     function, InProcessStudent({function: implementation}),
-                     runner.default_reference_student(), seed))
-    assert bad == [], "\n".join(bad)
-
-
-@pytest.mark.slow
 def test_every_threshold_separates_with_margin_in_the_real_cage(capsys):
-    """The same table through the caged grader's path: each style defined by notebook-like
+    """The table through the caged grader's own path: each style defined by notebook-like
     cells in a SandboxStudent, timed against reference_sandbox(), so the call channel's cost
-    (which lands on both sides and pulls ratios towards 1) is included."""
+    (which lands on both sides and pulls ratios towards 1) is included. Every measurement runs
+    in fresh processes: timed inside the long-lived test process, after hundreds of other
+    tests, the same in-process table once put np.add.at's honest col2im at 5.3x."""
     seed = runner.new_seed()
     with reference_sandbox() as reference:
         def measure(function, index, implementation):
