@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from autograder import gradescope
+from test_nbgrader_roundtrip import WRONG
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -172,20 +173,7 @@ def test_notebook_of_another_assignment_is_refused_by_name(a1_zip, tmp_path):
 
 
 # conv_forward_naive with the kernel flipped: the hidden tests diagnose `true-convolution`.
-FLIPPED = """
-def conv_forward_naive(x, w, b, stride=1, pad=0):
-    H, W, C, M = x.shape
-    K, f = w.shape[0], w.shape[1]
-    H_out = (H + 2 * pad - f) // stride + 1
-    W_out = (W + 2 * pad - f) // stride + 1
-    xp = np.pad(x, ((pad, pad), (pad, pad), (0, 0), (0, 0)))
-    out = np.zeros((H_out, W_out, K, M), dtype=x.dtype)
-    for i in range(H_out):
-        for j in range(W_out):
-            window = xp[i * stride:i * stride + f, j * stride:j * stride + f]
-            out[i, j] = np.tensordot(w[:, ::-1, ::-1, :], window, axes=([1, 2, 3], [0, 1, 2])) + b[:, None]
-    return out
-"""
+FLIPPED = WRONG
 
 
 def _points(values):
