@@ -1,4 +1,5 @@
-"""Smoke test of `python -m autograder.bench`: the table's shape and its memory numbers, not speed."""
+"""Tests of `python -m autograder.bench`: the tables' shape, memory numbers, goals judged on best and
+median, GFLOP/s and share of the peak, the plot. None asserts a speed."""
 import importlib.util
 import os
 import re
@@ -11,9 +12,11 @@ import pytest
 from autograder.config import PINNED_THREADS
 
 ROOT = Path(__file__).resolve().parents[1]
-TIME_COLUMNS = ["naive fwd", "partial fwd", "im2col fwd", "FFT fwd", "im2col bwd", "GEMM"]
-OTHER_COLUMNS = ["im2col GFLOP/s", "im2col % of GEMM", "naive/im2col", "X_col bytes", "x bytes", "X_col/x"]
-TORCH_COLUMNS = ["torch fwd", "torch bwd"]
+FORWARD_COLUMNS = ["naive fwd", "partial fwd", "im2col fwd", "FFT fwd", "GEMM"]
+SPEED_COLUMNS = ["im2col GFLOP/s", "im2col % peak", "im2col % GEMM", "GEMM % peak"]
+MEMORY_COLUMNS = ["naive/im2col", "X_col bytes", "x bytes", "X_col/x"]
+TIME_COLUMNS = FORWARD_COLUMNS + ["im2col bwd"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def run_bench(*args):
@@ -23,13 +26,20 @@ def run_bench(*args):
                           capture_output=True, text=True, timeout=300)
 
 
-def parse_table(stdout):
-    """Markdown table -> (headers, {row name: {header: cell}})."""
-    lines = [line for line in stdout.splitlines() if line.startswith("|")]
-    split = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
-    headers, body = split[0], split[2:]
-    assert re.fullmatch(r"\|(-+:\|)+", lines[1]), lines[1]
-    return headers, {cells[0]: dict(zip(headers, cells)) for cells in body}
+def parse_tables(stdout):
+    """The Markdown tables -> (headers of all tables in order, {row name: {header: cell}})."""
+    headers, rows = [], {}
+    for block in re.split(r"\n\s*\n", stdout):
+        lines = [line for line in block.splitlines() if line.startswith("|")]
+        if not lines:
+            continue
+        split = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+        assert re.fullmatch(r"\|(-+:\|)+", lines[1]), lines[1]
+        assert split[0][0] == "case"
+        headers += split[0][1:]
+        for cells in split[2:]:
+            rows.setdefault(cells[0], {}).update(zip(split[0], cells))
+    return ["case"] + headers, rows
 
 
 def nbytes(cell):
@@ -38,15 +48,25 @@ def nbytes(cell):
     return int(match[1].replace(",", ""))
 
 
+def pair(cell, suffix=""):
+    """'~1.18 / 2.26' or '20% / 10%' (suffix '%') -> the two numbers: a cell showing best / median."""
+    s = re.escape(suffix)
+    match = re.fullmatch(rf"~?([\d.,]+){s} / ([\d.,]+){s}", cell)
+    assert match, (cell, suffix)
+    return tuple(float(v.replace(",", "")) for v in match.groups())
+
+
 @pytest.mark.parametrize("dtype, itemsize", [("float64", 8), ("float32", 4)])
-def test_quick_bench_on_the_lecture_case(dtype, itemsize):
-    done = run_bench("--quick", "--cases", "lecture", "--dtype", dtype)
+def test_quick_bench_on_the_lecture_case(dtype, itemsize, tmp_path):
+    plot = tmp_path / "plots" / "bench.png"
+    done = run_bench("--quick", "--cases", "lecture", "--dtype", dtype, "--plot", str(plot))
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    headers, rows = parse_table(out)
+    headers, rows = parse_tables(out)
 
-    torch_columns = TORCH_COLUMNS if importlib.util.find_spec("torch") else []
-    assert headers == ["case"] + TIME_COLUMNS + OTHER_COLUMNS + torch_columns
+    torch = bool(importlib.util.find_spec("torch"))
+    assert headers == (["case"] + FORWARD_COLUMNS + ["torch fwd"] * torch + ["im2col bwd"]
+                       + ["torch bwd"] * torch + SPEED_COLUMNS + MEMORY_COLUMNS)
     assert list(rows) == ["lecture"]
     row = rows["lecture"]
 
@@ -54,19 +74,30 @@ def test_quick_bench_on_the_lecture_case(dtype, itemsize):
     assert nbytes(row["x bytes"]) == 6 * 6 * 10 * 1 * itemsize
     assert nbytes(row["X_col bytes"]) == (3 * 3 * 10) * (4 * 4 * 1) * itemsize
     assert float(row["X_col/x"].rstrip("x")) == pytest.approx(90 * 16 / 360)
-    assert float(row["im2col GFLOP/s"].replace(",", "")) > 0
+    assert min(pair(row["im2col GFLOP/s"])) > 0
+    for column in ["im2col % peak", "im2col % GEMM", "GEMM % peak"]:
+        assert min(pair(row[column], "%")) > 0, column
 
-    for column in TIME_COLUMNS + torch_columns:
-        assert re.fullmatch(r"~?[\d.,]+ (us|ms|s)", row[column]), (column, row[column])
+    # every timed cell is best / median, in one unit
+    for column in TIME_COLUMNS + ["torch fwd", "torch bwd"] * torch:
+        assert re.fullmatch(r"~?[\d.,]+ / [\d.,]+ (us|ms|s)", row[column]), (column, row[column])
     # --quick times the loop tiers on one filter: estimated, marked, explained in a footnote
     assert row["naive fwd"].startswith("~") and row["partial fwd"].startswith("~")
     assert row["naive/im2col"].startswith("~")
     assert re.search(r"^~ estimated: .*scaled by multiply-accumulates", out, re.M)
     assert re.search(r"lecture: naive timed with K=1, M=1 \(1,440 of 8,640 MACs\)", out)
-    assert re.search(r"^naive -> im2col speed-up: lecture ~[\d.,]+x", out, re.M)
+    assert re.search(r"^naive -> im2col speed-up, best / median .*\n  lecture ~[\d.,]+x / [\d.,]+x",
+                     out, re.M)
+    assert re.search(rf"^single-core peak: 1024x1024 {dtype} matrix product, best of 5: [\d.]+ GFLOP/s$",
+                     out, re.M)
     assert dtype in out
     for var, value in PINNED_THREADS.items():      # the bench pinned BLAS itself
         assert f"{var}={value}" in out
+
+    # the plot: written where asked (its folder created), a PNG, its path printed
+    assert plot.read_bytes()[:8] == PNG_SIGNATURE
+    assert f"plot: {plot}" in out
+    assert max(len(line) for line in out.splitlines() if line.startswith("|")) <= 120
 
 
 def test_unknown_case_is_refused_with_the_choices():
@@ -75,26 +106,107 @@ def test_unknown_case_is_refused_with_the_choices():
     assert "resnet" in done.stderr and "lecture, cifar, alexnet, mid" in done.stderr
 
 
-def test_goal_verdicts_state_met_goals_and_gaps():
+def _row(name, peak=None, **times):
+    """A hand-made row: each time is seconds (best and median alike) or a (best, median) pair;
+    the derived cells are computed by the bench's own column functions."""
     from autograder import bench, cases
     from autograder.bench import Cell, Row
 
-    def row(name, **seconds):
-        r = Row(name, cases.LARGE[name], float, 1, 0, 1)
-        r.cells = {k: Cell(v, "seconds") for k, v in seconds.items()}
-        r.cells["gemm_share"] = Cell(100 * seconds["gemm"] / seconds["im2col"], "percent")
-        r.cells["speedup"] = Cell(seconds["naive"] / seconds["im2col"], "ratio")
-        return r
+    r = Row(name, cases.LARGE[name] if name in cases.LARGE else times.pop("case"), float, 1, 0, 1,
+            peak=peak)
+    for key, t in times.items():
+        best, median = t if isinstance(t, tuple) else (t, t)
+        r.cells[key] = Cell(median, "seconds", best=best)
+    r.cells["gemm_share"] = bench.im2col_share_of_gemm(r)
+    if "naive" in r.cells:
+        r.cells["speedup"] = bench.naive_speedup(r)
+    return r
+
+
+def test_goal_verdicts_state_met_goals_and_gaps():
+    from autograder import bench
 
     lines = bench.goals([
-        row("alexnet", im2col=1.0, torch_fwd=2.0, gemm=0.9, im2col_bwd=3.0, torch_bwd=2.0, naive=500.0),
-        row("cifar", im2col=3.0, torch_fwd=2.0, gemm=1.0, im2col_bwd=1.0, torch_bwd=1.0, naive=300.0),
+        _row("alexnet", im2col=1.0, torch_fwd=2.0, gemm=0.9, im2col_bwd=3.0, torch_bwd=2.0, naive=500.0),
+        _row("cifar", im2col=3.0, torch_fwd=2.0, gemm=1.0, im2col_bwd=1.0, torch_bwd=1.0, naive=300.0),
     ])
-    assert "met  alexnet: forward 0.50x PyTorch's time (goal <= 1x)" in lines
-    assert "met  alexnet: forward at 90% of the bare GEMM (goal >= 60%)" in lines
-    assert "GAP  alexnet: backward 1.50x PyTorch's time (goal <= 1.2x)" in lines
-    assert "GAP  cifar: forward 1.50x PyTorch's time (goal <= 1x)" in lines
-    assert "met  cifar: backward 1.00x PyTorch's time (goal <= 1.2x)" in lines
-    assert "met  cifar: naive -> im2col 100x (goal >= 200x)" not in lines
-    assert "GAP  cifar: naive -> im2col 100x (goal >= 200x)" in lines
+    assert "met  alexnet: forward 0.50x / 0.50x PyTorch's time (goal <= 1x)" in lines
+    assert "met  alexnet: forward at 90% / 90% of the bare GEMM (goal >= 60%)" in lines
+    assert "GAP  alexnet: backward 1.50x / 1.50x PyTorch's time (goal <= 1.2x)" in lines
+    assert "GAP  cifar: forward 1.50x / 1.50x PyTorch's time (goal <= 1x)" in lines
+    assert "met  cifar: backward 1.00x / 1.00x PyTorch's time (goal <= 1.2x)" in lines
+    assert "GAP  cifar: naive -> im2col 100x / 100x (goal >= 200x)" in lines
     assert not any("cifar: forward at" in line for line in lines)   # the GEMM goal is for large layers
+
+
+def test_a_goal_is_met_only_when_it_holds_on_the_best_and_on_the_median():
+    from autograder import bench
+
+    # the issue's case: PyTorch's best is fast, its median slow; the verdict must not hang on one
+    lines = bench.goals([
+        # best: 1.0 / 1.18 ms meets; median: 2.4 / 2.26 ms misses -> GAP
+        _row("cifar", im2col=(1.0e-3, 2.4e-3), torch_fwd=(1.18e-3, 2.26e-3), gemm=0.5e-3,
+             im2col_bwd=(1.0, 1.5), torch_bwd=(1.0, 1.0), naive=(0.3, 0.6)),
+        # forward at 70 % of the GEMM on the best times, 55 % on the medians -> GAP
+        _row("alexnet", im2col=(1.0, 2.0), torch_fwd=(2.0, 3.0), gemm=(0.7, 1.1),
+             im2col_bwd=(1.0, 1.1), torch_bwd=(1.0, 1.0), naive=(300.0, 500.0)),
+        # both statistics meet every goal -> met
+        _row("mid", im2col=(1.0, 1.2), torch_fwd=(1.1, 1.5), gemm=(0.8, 0.9),
+             im2col_bwd=(1.0, 1.1), torch_bwd=(1.0, 1.0), naive=(300.0, 360.0)),
+    ])
+    assert "GAP  cifar: forward 0.85x / 1.06x PyTorch's time (goal <= 1x)" in lines
+    assert "GAP  cifar: backward 1.00x / 1.50x PyTorch's time (goal <= 1.2x)" in lines
+    assert "GAP  cifar: naive -> im2col 300x / 250x (goal >= 200x)" not in lines
+    assert "met  cifar: naive -> im2col 300x / 250x (goal >= 200x)" in lines
+    assert "GAP  alexnet: forward at 70% / 55% of the bare GEMM (goal >= 60%)" in lines
+    assert "met  alexnet: forward 0.50x / 0.67x PyTorch's time (goal <= 1x)" in lines
+    assert "met  alexnet: backward 1.00x / 1.10x PyTorch's time (goal <= 1.2x)" in lines
+    assert "met  mid: forward 0.91x / 0.80x PyTorch's time (goal <= 1x)" in lines
+    assert "met  mid: forward at 80% / 75% of the bare GEMM (goal >= 60%)" in lines
+    assert "met  mid: backward 1.00x / 1.10x PyTorch's time (goal <= 1.2x)" in lines
+    assert "met  mid: naive -> im2col 300x / 300x (goal >= 200x)" in lines
+    # and the other way round: median meets, best misses -> GAP
+    lines = bench.goals([_row("mid", im2col=(1.0, 1.0), gemm=(0.5, 0.7))])
+    assert lines == ["GAP  mid: forward at 50% / 70% of the bare GEMM (goal >= 60%)"]
+
+
+def test_gflops_and_share_of_the_peak_from_a_hand_worked_case():
+    from autograder import bench, cases
+
+    # 10,000,000 MACs = 2e7 floating-point operations; in 2 ms that is 1e10 per second
+    assert bench.gflops(10_000_000, 2e-3) == pytest.approx(10.0)
+    assert bench.gflops(10_000_000, 4e-3) == pytest.approx(5.0)
+    assert bench.peak_share(10.0, 50.0) == pytest.approx(20.0)
+
+    # through the columns: x 100x100x10x1, 100 filters 1x1 -> 100 * 10 * 100*100 = 1e7 MACs
+    case = cases.Case("hand", 100, 100, 10, 1, 100, 1)
+    assert case.macs == 10_000_000
+    r = _row("hand", case=case, peak=50.0, im2col=(2e-3, 4e-3), gemm=(1.5e-3, 2e-3))
+    r.cells["gflops"] = bench.im2col_gflops(r)
+    assert r.cells["gflops"].both == pytest.approx((10.0, 5.0))
+    assert str(r.cells["gflops"]) == "10 / 5"
+    r.cells["peak_share"] = bench.im2col_share_of_peak(r)
+    assert r.cells["peak_share"].both == pytest.approx((20.0, 10.0))
+    assert str(r.cells["peak_share"]) == "20% / 10%"
+    gemm_peak = bench.gemm_share_of_peak(r)          # 1e7 MACs in 1.5 ms: 13.3 GFLOP/s, 26.7 %
+    assert gemm_peak.both == pytest.approx((100 * 2e7 / 1.5e-3 / 1e9 / 50, 20.0))
+    assert str(r.cells["gemm_share"]) == "75% / 50%"
+
+
+def test_a_timed_cell_shows_best_and_median_in_one_unit():
+    from autograder.bench import Cell
+
+    assert str(Cell(2.26e-3, "seconds", best=1.18e-3)) == "1.18 / 2.26 ms"
+    assert str(Cell(1.02e-3, "seconds", best=0.98e-3)) == "0.98 / 1.02 ms"
+    assert str(Cell(42.0, "seconds", estimated=True, best=41.9)) == "~41.9 / 42 s"
+    assert str(Cell(2.26e-3, "seconds")) == "2.26 ms"                 # one value: as before
+
+
+def test_the_plot_is_a_png_of_the_measured_rows(tmp_path):
+    from autograder import bench
+
+    rows = [_row("lecture", im2col=(1e-4, 2e-4), gemm=(1e-5, 2e-5), torch_fwd=(1e-3, 2e-3)),
+            _row("mid", im2col=(3e-2, 4e-2), gemm=(2e-2, 3e-2))]       # PyTorch on one row only
+    path = bench.write_plot(rows, tmp_path / "a" / "b.png", peak=40.0)
+    assert path == tmp_path / "a" / "b.png"
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
