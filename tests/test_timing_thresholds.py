@@ -1,10 +1,11 @@
-"""Every timing threshold separates with margin (docs/CONTRACT.md, issue 9 item 8): on the graders'
-timed cases, through the caged grader's own path and harness (autograder.timing: CPU time, interleaved calls,
-fresh inputs each repeat, best of config.TIMING_REPEATS), every honest vectorized style in
-tests/student_answers/timing_styles.py stays at or under half its function's threshold and every
-answer looping over windows, pixels or samples lands at least twice over it. A function timed on
-several cases is judged on its worst ratio, as check_speed judges it. The measured table is
-printed whether or not pytest captures output."""
+"""Every timing threshold separates with margin (docs/CONTRACT.md, issue 9 item 8): on the
+graders' timed cases, through the caged grader's own path and harness (autograder.timing: CPU
+time, interleaved calls, fresh inputs each repeat, best of config.TIMING_REPEATS; the median of
+three such measurements), every honest vectorized style in tests/student_answers/timing_styles.py
+stays at or under half its function's threshold and every answer looping over windows, pixels or
+samples lands at least twice over it. A function timed on several cases is judged on its worst
+ratio, as check_speed judges it. The measured table is printed whether or not pytest captures
+output."""
 from pathlib import Path
 
 import pytest
@@ -24,16 +25,24 @@ LIMITS = {"conv_forward_partial": (1 / config.PARTIAL_MIN_SPEEDUP_VS_NAIVE, "con
           "conv_forward_fft": (config.FFT_MAX_RATIO, None)}
 
 
+# Independent measurements per style and case; their median is the style's ratio. One grading
+# run's best-of-repeats ratio wanders (an honest np.add.at backward: 3.3x typically, 4.75x once
+# in a full test run); the margins are about where a style lies, not about one draw.
+MEASUREMENTS = 3
+
+
 def worst_ratio(function, student, reference, seed):
-    """The largest best-of-repeats ratio over the cases `function` is timed on."""
+    """The largest, over the cases `function` is timed on, of the median of MEASUREMENTS
+    best-of-repeats ratios (the grader's own measurement, repeated)."""
     limit, reference_function = LIMITS[function]
     ratios = []
     for case in TIMING[function]:
-        timing = time_against_reference(
+        draws = sorted(time_against_reference(
             student, reference, function,
             lambda k, case=case: inputs(function, case, seed_offset=k, seed=seed),
-            max_ratio=limit, reference_function=reference_function)
-        ratios.append(timing.ratio)
+            max_ratio=limit, reference_function=reference_function).ratio
+            for _ in range(MEASUREMENTS))
+        ratios.append(draws[len(draws) // 2])
     return max(ratios), ratios
 
 
