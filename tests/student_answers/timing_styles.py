@@ -127,6 +127,19 @@ def col2im_by_window(X_col, x_shape, f, stride=1, pad=0):
     return xp[pad:pad + H, pad:pad + W].copy()
 
 
+def col2im_by_window_lean(X_col, x_shape, f, stride=1, pad=0):
+    """The leanest loop over windows: one += of a contiguous slice of X_col per window."""
+    H, W, C, M = x_shape
+    H_out, W_out = _out_size(x_shape, f, stride, pad)
+    xp = np.zeros((H + 2 * pad, W + 2 * pad, C, M), dtype=X_col.dtype)
+    for i in range(H_out):
+        for j in range(W_out):
+            q = (i * W_out + j) * M
+            xp[i * stride:i * stride + f, j * stride:j * stride + f] += \
+                X_col[:, q:q + M].reshape(f, f, C, M)
+    return xp[pad:pad + H, pad:pad + W].copy()
+
+
 def col2im_by_sample(X_col, x_shape, f, stride=1, pad=0):
     """The offset loop applied to one sample at a time."""
     H, W, C, M = x_shape
@@ -202,6 +215,7 @@ STYLES = {
         ("np.add.at", "vectorized", correct_loops.col2im),
         ("offset loops through sliding_window_view", "vectorized", col2im_window_view),
         ("loop over windows", "loop", col2im_by_window),
+        ("loop over windows, contiguous columns", "loop", col2im_by_window_lean),
         ("loop over samples", "loop", col2im_by_sample),
         ("loops over pixels", "loop", slow_loops.col2im),
     ],
@@ -212,6 +226,7 @@ STYLES = {
         ("stride tricks, offset-loop col2im", "vectorized",
          _backward_with(col2im_offsets, _im2col_strided)),
         ("col2im looping over windows", "loop", _backward_with(col2im_by_window)),
+        ("col2im looping over windows, contiguous", "loop", _backward_with(col2im_by_window_lean)),
         ("loop over samples", "loop", backward_by_sample),
         ("loops over pixels", "loop", slow_loops.conv_backward_im2col),
     ],
