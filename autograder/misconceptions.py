@@ -29,6 +29,7 @@ from itertools import permutations
 import numpy as np
 
 from autograder import reference
+from autograder.student_rules import FORBIDDEN_LIBRARIES
 
 FORWARD = ("conv_forward_naive", "conv_forward_partial", "conv_forward_im2col", "conv_forward_fft")
 BACKWARD = ("conv_backward_naive", "conv_backward_im2col")
@@ -430,8 +431,8 @@ TABLE = (
         "library-convolution",
         "a graded function calls a library convolution",
         "the point of the exercise is to build the layer yourself: use numpy's array operations, "
-        "matrix products and FFTs, not scipy.signal, scipy.ndimage, numpy.convolve, "
-        "numpy.correlate, torch or jax",
+        "matrix products and FFTs, not " + ", ".join(FORBIDDEN_LIBRARIES[:-1]) + " or "
+        + FORBIDDEN_LIBRARIES[-1],
         detected_by="static inspection of the submission's source",
     ),
 )

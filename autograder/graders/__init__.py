@@ -22,6 +22,7 @@ from autograder import config, misconceptions, reference
 from autograder.cases import MEMORY_CASE, TIMING
 from autograder.grading import Failed, note
 from autograder.student import MissingFunction, StudentException
+from autograder.student_rules import FORBIDDEN_LIBRARIES
 from autograder.timing import check_time_ratio, peak_memory
 
 FORWARD = misconceptions.FORWARD
@@ -229,7 +230,7 @@ def check_value_error(student, function, args, what):
 
 
 # --------------------------------------------------------------------------- library convolutions
-BANNED = ("scipy.signal", "scipy.ndimage", "numpy.convolve", "numpy.correlate", "torch", "jax")
+BANNED = FORBIDDEN_LIBRARIES
 
 
 def _banned(qualified):
