@@ -34,7 +34,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from autograder.assignments import ASSIGNMENTS, graded
+from autograder.contract import ASSIGNMENTS, TITLES, graded
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE_NAME = "conv-course-student.zip"
@@ -61,7 +61,7 @@ requires-python = ">=3.11,<3.12"
 packages = ["helpers"]
 
 [tool.setuptools.package-data]
-helpers = ["data/*.npz"]
+helpers = ["data/*.npz", "data/*.json"]
 """
 
 STUDENT_README = """\
@@ -249,12 +249,7 @@ def scan(name, text, secrets):
 
 
 def _readme(assignments):
-    titles = {"a1_naive": "the seven-loop layer, output size and zero padding",
-              "a2_partial": "four loops and one vectorized window product",
-              "a3_im2col": "im2col and the layer as one matrix product",
-              "a4_backward": "the backward pass, col2im",
-              "a5_fft": "the layer through the FFT"}
-    table = "\n".join(f"- `notebooks/{a}/{a}.ipynb`: {titles[a]}" for a in assignments)
+    table = "\n".join(f"- `notebooks/{a}/{a}.ipynb`: {TITLES[a]}" for a in assignments)
     return STUDENT_README.format(table=table, first=assignments[0])
 
 

@@ -9,8 +9,9 @@ x (H, W, C, M), w (K, f, f, C), b (K,).
 
 `GRID` covers pad 0/1/2, stride 1/2/3, f = 1...11, H != W, C = 1 and C > 1, M = 1 and M > 1 and
 sizes that do not tile, small enough for the seven-loop tier. `SEED_CASES` are the source texts'
-examples; `LARGE` are the sizes the benchmark uses; `TIMING` the cases each timed function is
-timed on.
+examples; `LARGE` are the sizes the benchmark uses; `WINDOWS` and `SAMPLES` the shapes the timed
+functions are timed on (each function's timed cases are in its entry of autograder/contract.py,
+read as contract.TIMING); `MEMORY_CASE` where conv_forward_im2col's memory is measured.
 """
 from dataclasses import dataclass, replace
 
@@ -139,7 +140,8 @@ LARGE = {
 
 SMALL_CASES = GRID + SEED_CASES
 
-# The cases the graders' timing thresholds are measured on (docs/CONTRACT.md). Every threshold must
+# The shapes the graders' timing thresholds are measured on (docs/CONTRACT.md); each timed
+# function's own cases are in its entry of autograder/contract.py. Every threshold must
 # separate with margin: each honest vectorized style at or under half of it, each answer that
 # loops over windows, pixels or samples at least twice over it (tests/test_timing_thresholds.py
 # measures the table of styles in tests/student_answers/timing_styles.py). No one case does that
@@ -163,18 +165,6 @@ SMALL_CASES = GRID + SEED_CASES
 # The other functions' full tables: tests/test_timing_thresholds.py prints them on every run.
 WINDOWS = Case("many windows", 192, 192, 1, 1, 2, 2, 2, 0, seed=45)
 SAMPLES = Case("many samples", 4, 4, 1, 2048, 2, 2, 2, 0, seed=46)
-TIMING = {
-    # f*f*C = 486 >= 400; 128 windows (H_out*W_out*K*M), so the seven loops take ~20-40 ms
-    "conv_forward_partial": (Case("partial timing", 16, 16, 6, 1, 2, 9, 1, 0, seed=41),),
-    # stride 1: the least data per window for the call channel to carry
-    "conv_forward_im2col": (WINDOWS.with_(K=1, stride=1, seed=42), SAMPLES.with_(seed=47)),
-    # 1x1 filters at stride 2 (see above); the samples case with two channels
-    "col2im": (WINDOWS.with_(f=1, seed=43), SAMPLES.with_(C=2, seed=48)),
-    # the samples case at stride 1, so its windows overlap (a col2im that assigns instead of
-    # summing fails it)
-    "conv_backward_im2col": (WINDOWS.with_(f=1), SAMPLES.with_(stride=1)),
-    "conv_forward_fft": (WINDOWS.with_(K=1, seed=44), SAMPLES.with_(seed=49)),
-}
 # conv_forward_im2col's peak memory is measured where X_col is tens of MB (AlexNet conv1, M=2).
 MEMORY_CASE = ALEXNET_CONV1.with_(M=2)
 

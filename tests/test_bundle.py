@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from autograder import bundle
-from autograder.assignments import ASSIGNMENTS
+from autograder.contract import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from autograder import config, grading, misconceptions, reference, report
-from autograder.assignments import ASSIGNMENTS
+from autograder.contract import ASSIGNMENTS, FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "docs" / "CONTRACT.md"
@@ -49,12 +49,13 @@ def first_column(section, table=0):
     return [code(row[0]) for row in tables(section)[table]]
 
 
-def test_functions_are_the_graded_ones_with_the_references_signatures():
+def test_functions_are_the_graded_ones_with_the_contracts_and_references_signatures():
     rows = [(code(assignment), code(signature)) for assignment, signature, _ in tables("Functions")[0]]
     graded = [(a, g.function) for a, gs in ASSIGNMENTS.items() for g in gs]
     assert [(a, s.split("(", 1)[0]) for a, s in rows] == graded
     for _, written in rows:
         name = written.split("(", 1)[0]
+        assert written == f"{name}({FUNCTIONS[name].signature})"
         assert written == f"{name}{inspect.signature(getattr(reference, name))}"
     assert sorted(name for _, name in graded) == sorted(reference.__all__)
 

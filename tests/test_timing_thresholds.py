@@ -10,19 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from autograder import config, runner
-from autograder.cases import TIMING
+from autograder import runner
+from autograder.contract import FUNCTIONS, TIMING
 from autograder.graders import inputs
 from autograder.sandbox import SandboxStudent, reference_sandbox
 from autograder.timing import time_against_reference
 from student_answers.timing_styles import STYLES
 
 # max ratio student / reference for each timed function, and the function it is measured against
-LIMITS = {"conv_forward_partial": (1 / config.PARTIAL_MIN_SPEEDUP_VS_NAIVE, "conv_forward_naive"),
-          "conv_forward_im2col": (config.IM2COL_MAX_RATIO, None),
-          "col2im": (config.IM2COL_MAX_RATIO, None),
-          "conv_backward_im2col": (config.IM2COL_MAX_RATIO, None),
-          "conv_forward_fft": (config.FFT_MAX_RATIO, None)}
+# (the registry's timing entries)
+LIMITS = {name: (spec.timing.max_ratio, spec.timing.reference_function)
+          for name, spec in FUNCTIONS.items() if spec.timing}
 
 
 # Independent measurements per style and case; their median is the style's ratio. One grading

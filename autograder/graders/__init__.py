@@ -1,16 +1,19 @@
 """The checks the hidden graders are written with.
 
-Every grader module (test_<assignment>.py) is a list of short pytest tests, each marked with
-@grades(...) and calling one of the checks below on the `student` fixture. A check calls the
-student's function, compares with autograder.reference, and raises `Failed` with a message for
-the student (the case tried, what was expected, what came, and the hint of a recognised
-mistake) when the answer is wrong. Messages never quote grader code.
+Every grader module (test_<assignment>.py) holds the tests generated from the contract
+(autograder.graders.generic, from the entries of autograder.contract) and the short pytest tests
+special to its assignment, each marked with @grades(...) and calling one of the checks below on
+the `student` fixture. A check calls the student's function, compares with
+autograder.reference, and raises `Failed` with a message for the student (the case tried, what
+was expected, what came, and the hint of a recognised mistake) when the answer is wrong.
+Messages never quote grader code.
 
-Arguments are built from a case (autograder.cases) by `inputs(function, case, seed=...)`, always
-in the contract's positional order, e.g. (x, w, b, stride, pad) for a forward layer. Every check
-that draws numbers takes the run's `seed` (the `seed` fixture, autograder.runner.run_graders): a
-grading run draws a fresh one, so the hidden numbers (correctness, timing and memory cases alike)
-cannot be looked up in advance; None means the published numbers of the case table.
+Arguments are built from a case (autograder.cases) by `inputs(function, case, seed=...)` (each
+function's builder is in its contract entry), always in the contract's positional order, e.g.
+(x, w, b, stride, pad) for a forward layer. Every check that draws numbers takes the run's
+`seed` (the `seed` fixture, autograder.runner.run_graders): a grading run draws a fresh one, so
+the hidden numbers (correctness, timing and memory cases alike) cannot be looked up in advance;
+None means the published numbers of the case table.
 """
 import ast
 import math
@@ -19,65 +22,11 @@ import re
 import numpy as np
 
 from autograder import config, misconceptions, reference
-from autograder.cases import MEMORY_CASE, TIMING
+from autograder.contract import inputs, spec, where
 from autograder.grading import Failed, note
 from autograder.student import MissingFunction, StudentException
 from autograder.student_rules import FORBIDDEN_LIBRARIES
 from autograder.timing import check_time_ratio, peak_memory
-
-FORWARD = misconceptions.FORWARD
-BACKWARD = misconceptions.BACKWARD
-
-# What each function's result is called in messages.
-RESULT_NAMES = {
-    "conv_output_size": "the output size", "zero_pad": "x_pad", "conv_single_step": "the value",
-    "im2col": "X_col", "col2im": "the result", **{f: "out" for f in FORWARD},
-    **{f: ("dx", "dw", "db") for f in BACKWARD},
-}
-
-
-# --------------------------------------------------------------------------- inputs from a case
-def _col2im_rng(case, seed_offset, seed):
-    """The generator of col2im's input Y (a stream distinct from Case.arrays' and Case.dout's)."""
-    if seed is None:
-        return np.random.default_rng([case.seed, 1, seed_offset])
-    return np.random.default_rng([seed, case.seed, 2, seed_offset])
-
-
-def inputs(function, case, dtype=np.float64, seed_offset=0, seed=None):
-    """The positional arguments of `function` for `case`: fresh numbers for each seed_offset,
-    drawn from the run's `seed` (None: the published numbers)."""
-    x, w, b = case.arrays(dtype, seed_offset, run_seed=seed)
-    s, p = case.stride, case.pad
-    if function == "conv_output_size":
-        return (case.H, case.f, s, p)
-    if function == "zero_pad":
-        return (x, p)
-    if function == "conv_single_step":
-        return (reference.zero_pad(x, p)[:case.f, :case.f, :, 0], w[0], float(b[0]))
-    if function in FORWARD:
-        return (x, w, b, s, p)
-    if function == "im2col":
-        return (x, case.f, s, p)
-    if function == "col2im":
-        Y = _col2im_rng(case, seed_offset, seed).standard_normal(case.col_shape).astype(dtype)
-        return (Y, case.x_shape, case.f, s, p)
-    if function in BACKWARD:
-        return (case.dout(dtype, seed_offset, run_seed=seed), x, w, s, p)
-    raise ValueError(f"no inputs defined for {function!r}")
-
-
-def where(function, case):
-    """The case in words, as messages show it."""
-    if function == "conv_output_size":
-        return f"n={case.H}, f={case.f}, stride={case.stride}, pad={case.pad}"
-    if function == "conv_single_step":
-        return f"a {case.f}x{case.f}x{case.C} window and filter"
-    if function in ("im2col", "col2im", "zero_pad"):
-        return (f"x of shape {case.x_shape}" + ("" if function == "zero_pad" else
-                f", f={case.f}, stride={case.stride}") + f", pad={case.pad}")
-    return case.describe()
-
 
 # --------------------------------------------------------------------------- comparing
 def _describe(value):
@@ -163,7 +112,7 @@ def diagnosis_text(misconception_id):
 
 def check_value(function, args, got, case_text):
     """Raise Failed (with a diagnosed mistake when one explains it) unless `got` is right."""
-    problem = mismatch(misconceptions.expected(function, args, {}), got, RESULT_NAMES[function])
+    problem = mismatch(misconceptions.expected(function, args, {}), got, spec(function).result)
     if problem is None:
         return
     size = sum(np.size(a) for a in args if isinstance(a, np.ndarray))
@@ -205,7 +154,7 @@ def check_not_mutated(student, function, case, seed):
     """The function leaves its array arguments unchanged."""
     args = inputs(function, case, seed=seed)
     result = student.call_full(function, *args)
-    names = list(misconceptions.bind(function, args, {}))
+    names = spec(function).parameters
     changed = [n for n, before, after in zip(names, args, result.args_after)
                if isinstance(before, np.ndarray)
                and not (isinstance(after, np.ndarray) and after.shape == before.shape
@@ -514,10 +463,10 @@ def check_numerical_gradient(student, function, case, seed):
     if not (isinstance(got, tuple) and len(got) == 3
             and all(isinstance(g, np.ndarray) and g.shape == n.shape for g, n in zip(got, numeric))):
         check_value(function, args, got, f"{case.describe()}, with a random dout")
-    kinds = [p for p in map(kind_mismatch, numeric, got, RESULT_NAMES[function]) if p]
+    kinds = [p for p in map(kind_mismatch, numeric, got, spec(function).result) if p]
     if kinds:
         raise Failed(f"On {case.describe()}, with a random dout: {'; '.join(kinds)}.")
-    for name, g, n in zip(RESULT_NAMES[function], got, numeric):
+    for name, g, n in zip(spec(function).result, got, numeric):
         err = float(np.max(np.abs(g - n))) if n.size else 0.0
         if not err <= 1e-6 * max(1.0, float(np.max(np.abs(n)))):
             mistake = misconceptions.diagnose(function, args, {}, got)
@@ -566,79 +515,35 @@ def run_public_check(student, check_name, *functions):
     getattr(checks, check_name)(*fns)
 
 
-# --------------------------------------------------------------------------- bad input
-def too_large_filter(function):
-    """(args, words): a call whose filter does not fit the padded input (f > H + 2*pad)."""
-    x = np.ones((4, 5, 2, 1))
-    f, s, p = 7, 1, 1
-    text = f"x of shape {x.shape}, f={f}, pad={p} (f > H + 2*pad = {4 + 2 * p})"
-    if function in FORWARD:
-        return (x, np.ones((2, f, f, 2)), np.zeros(2), s, p), text
-    if function == "im2col":
-        return (x, f, s, p), text
-    if function == "col2im":
-        return (np.ones((f * f * 2, 1)), x.shape, f, s, p), text
-    if function in BACKWARD:
-        return (np.ones((1, 1, 2, 1)), x, np.ones((2, f, f, 2)), s, p), text
-    if function == "conv_output_size":
-        return (4, f, s, p), f"n=4, f={f}, pad={p} (f > n + 2*pad = {4 + 2 * p})"
-    raise ValueError(f"no bad filter size defined for {function!r}")
-
-
-def channel_mismatch(function):
-    """(args, words): a call whose x has 3 channels and whose filters expect 2."""
-    x, w = np.ones((5, 5, 3, 2)), np.ones((2, 3, 3, 2))
-    text = f"x of shape {x.shape} (C=3) and w of shape {w.shape} (C=2)"
-    if function in FORWARD:
-        return (x, w, np.zeros(2), 1, 0), text
-    if function in BACKWARD:
-        return (np.ones((3, 3, 2, 2)), x, w, 1, 0), text
-    raise ValueError(f"no channel mismatch defined for {function!r}")
-
-
-SPEED_HINTS = {
-    "conv_forward_partial": "Replace the three innermost loops (u, v, c) with one vectorized "
-                            "product of the window and the filter, e.g. np.sum(window * w[k]).",
-    "conv_forward_im2col": "Build X_col without looping over output positions or window "
-                           "elements (loop over the f*f offsets and copy whole strided blocks, or "
-                           "use a strided view), then do one matrix product.",
-    "col2im": "Accumulate one window offset (u, v) at a time into a strided slice of the padded "
-              "result (or use np.add.at), instead of looping over single elements.",
-    "conv_backward_im2col": "Use two matrix products (dout_mat @ X_col.T and w_row.T @ dout_mat) "
-                            "and a vectorized im2col and col2im.",
-    "conv_forward_fft": "Transform the padded input and the filters once, batched over channels "
-                        "and samples (np.fft.rfft2 with axes=(0, 1)), multiply in the frequency "
-                        "domain and sum over channels with one einsum or matmul.",
-}
-
-
+# --------------------------------------------------------------------------- timing, memory
 def timed_cases_text(function):
     """The cases `function` is timed on, in words (test names show them)."""
-    return " and on ".join(case.describe() for case in TIMING[function])
+    return " and on ".join(case.describe() for case in spec(function).timing.cases)
 
 
-def check_speed(student, reference_student, function, max_ratio, seed, reference_function=None,
-                reference_label="the reference"):
-    """Best-of-repeats time of student.`function` <= max_ratio * the reference's on every case of
-    TIMING[function], with fresh inputs (from the run's `seed`) every repeat and every output
-    checked. The first case over the limit fails the test."""
-    for case in TIMING[function]:
+def check_speed(student, reference_student, function, seed):
+    """Best-of-repeats time of student.`function` <= its contract's max_ratio * the time of its
+    reference function on every timed case, with fresh inputs (from the run's `seed`) every
+    repeat and every output checked. The first case over the limit fails the test."""
+    timing = spec(function).timing
+    for case in timing.cases:
         def check(args, got, expected, case=case):
-            problem = mismatch(expected, got, RESULT_NAMES[function])
+            problem = mismatch(expected, got, spec(function).result)
             if problem:
                 raise Failed(f"On {where(function, case)} (a timed run with new random inputs): "
                              f"{problem}. A fast answer must also be right.")
 
         check_time_ratio(student, reference_student, function,
                          lambda k, case=case: inputs(function, case, seed_offset=k, seed=seed),
-                         where(function, case), max_ratio=max_ratio,
-                         reference_function=reference_function, reference_label=reference_label,
-                         check=check, hint=SPEED_HINTS[function])
+                         where(function, case), max_ratio=timing.max_ratio,
+                         reference_function=timing.reference_function,
+                         reference_label=timing.reference_label, check=check, hint=timing.hint)
 
 
-def check_memory(student, function, factor, seed):
-    """Peak extra memory of one call <= factor * the bytes of its X_col, on MEMORY_CASE."""
-    case = MEMORY_CASE
+def check_memory(student, function, seed):
+    """Peak extra memory of one call <= its contract's factor * the bytes of its X_col, on its
+    contract's memory case."""
+    case, factor = spec(function).memory.case, spec(function).memory.factor
     args = inputs(function, case, seed=seed)
     result, peak = peak_memory(student, function, args)
     check_value(function, args, result.value, where(function, case))

@@ -1,7 +1,8 @@
 """A notebook cell that looks its answers up instead of computing them (issue 9, item 3).
 
-It runs after two cells holding verbatim copies of the public source, autograder/cases.py and
-autograder/reference.py, exactly as a student who read the repository could paste them. It
+It runs after cells holding copies of the public source, autograder/cases.py, the timed cases
+of autograder/contract.py (TIMING) and autograder/reference.py, exactly as a student who read
+the repository could paste them. It
 builds every input the graders of a3_im2col drew from the published seeds (the correctness
 cases, the memory case, and the fresh inputs of every timed repeat), stores the reference's output
 for each under a hash of the input's bytes, and replaces im2col and conv_forward_im2col with a
