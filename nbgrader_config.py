@@ -1,8 +1,7 @@
 """nbgrader configuration: solutions/ is the source directory, notebooks/ the student release.
 
 Run nbgrader commands from the repository root. Autograding is caged unless
-CONV_PRACTICE_IN_KERNEL=1 (below). The course root is exported to every kernel nbgrader starts
-(CONV_COURSE_ROOT) so hidden test cells can import the graders in a practice round.
+CONV_PRACTICE_IN_KERNEL=1 (below).
 """
 import os
 import sys
@@ -11,7 +10,6 @@ from pathlib import Path
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 ROOT = Path(__file__).resolve().parent
-os.environ.setdefault("CONV_COURSE_ROOT", str(ROOT))
 
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.course_id = "conv-course"

@@ -22,7 +22,9 @@ import signal
 import sys
 from pathlib import Path
 
-from autograder import bundle, class_report, config, engine, gradescope, report, sandbox
+from autograder import bundle, class_report, config, gradescope, report, sandbox
+from autograder.scheduler import grade_batch
+from autograder.submissions import FINDING, UsageError, find_submissions
 
 
 def _positive(text):
@@ -48,7 +50,7 @@ def _seed(text):
 
 def register(subparsers):
     p = subparsers.add_parser("grade", help="grade notebooks in caged worker processes",
-                              description=__doc__.split("\n\n")[2], epilog=engine.FINDING,
+                              description=__doc__.split("\n\n")[2], epilog=FINDING,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="a notebook, a folder of notebooks, or a submitted/<student>/<assignment>/ tree")
@@ -96,18 +98,17 @@ def _interrupted(e, args):
 
 def run_grade(args):
     try:
-        subs = engine.find_submissions(args.paths)
-    except engine.UsageError as e:
+        subs = find_submissions(args.paths, backend=args.backend)
+    except UsageError as e:
         print(f"grade: {report.printable(e)}", file=sys.stderr)
         return 2
     isolation = sandbox.probe_isolation()
     if isolation.level != "full" and not args.allow_partial_isolation:
         return _refuse_partial(isolation)
     try:
-        rows = engine.grade_batch(subs, args.out, jobs=args.jobs, force=args.force,
-                                  timeout=args.timeout, seed=args.seed,
-                                  allow_partial=args.allow_partial_isolation,
-                                  command=_command(args.argv))
+        rows = grade_batch(subs, args.out, jobs=args.jobs, force=args.force,
+                           timeout=args.timeout, seed=args.seed, backend=args.backend,
+                           allow_partial=args.allow_partial_isolation, command=_command(args.argv))
     except KeyboardInterrupt as e:
         return _interrupted(e, args)
     print(report.score_table(rows))
@@ -130,7 +131,9 @@ def _summary(rows, out, isolation):
 LAZY = {"nbgrader": ("autograder.nbgrader_bridge", "caged scores into nbgrader's gradebook")}
 
 
-def main(argv=None):
+def main(argv=None, backend=None):
+    """Run the command `argv` (default: sys.argv[1:]); `grade` grades with `backend` (default:
+    the real one, autograder.backend.caged())."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
     subparsers = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -144,7 +147,7 @@ def main(argv=None):
         else:
             subparsers.add_parser(name, help=summary)
     args = parser.parse_args(argv)
-    args.argv = argv
+    args.argv, args.backend = argv, backend
     return args.func(args)
 
 

@@ -12,7 +12,7 @@ bytes of the input). When PyTorch can be imported, its conv2d forward and autogr
 thread) are added. Every timed cell is "best / median" of several repeats after a warm-up, and so
 is every cell derived from times (from the best times / from the medians); a goal is met only when
 it holds on both. The peak is measured in the same run: a 1024x1024 matrix product of the run's
-dtype, best of 5, on the one pinned BLAS thread (`config.PINNED_THREADS`, set before numpy loads)
+dtype, best of 5, on the one BLAS thread the whole run is held to (threadpoolctl)
 -- the physical limit of computing a layer as one matrix product. The loop tiers are timed on a
 reduced case (fewer filters, then fewer samples) and scaled by multiply-accumulates; those cells
 start with '~'. A log-log plot of time against layer size (MACs) for im2col forward, the bare GEMM,
@@ -23,44 +23,23 @@ To add a column, write a function `(Row) -> Cell` and append a `Column` to `COLU
 may read the cells measured before it from `row.cells`). To add a row, add a case to `cases.LARGE`.
 """
 import argparse
-import os
+import functools
+import statistics
 import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
 
-from autograder.config import PINNED_THREADS
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from autograder import cases, reference
 
 # The benchmark's own repeats: more than a grading run can afford. Three warm-up calls, because
 # libraries that build a kernel for each new shape (PyTorch's oneDNN) are slow on the first ones.
 BENCH_REPEATS = 7
 BENCH_WARMUP = 3
-
-
-def pin_blas_threads(argv):
-    """Set PINNED_THREADS in the environment before numpy (and its BLAS) loads.
-
-    BLAS reads its thread count once, when numpy is first imported: if numpy is already loaded with
-    other settings, re-execute this command in a fresh interpreter with the pinned environment.
-    """
-    if all(os.environ.get(var) == value for var, value in PINNED_THREADS.items()):
-        return
-    os.environ.update(PINNED_THREADS)
-    if "numpy" in sys.modules:
-        os.execv(sys.executable, [sys.executable, "-m", "autograder.bench", *argv])
-
-
-if __name__ == "__main__":
-    pin_blas_threads(sys.argv[1:])
-
-# numpy and everything that imports it come after the pin (see pin_blas_threads).
-import functools  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Callable, Optional  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from autograder import cases, reference  # noqa: E402
 
 LOOP_MACS = 200_000        # the loop tiers are timed on a reduced case of at most this many MACs
 QUICK_LOOP_MACS = 2_000    # --quick: one filter, one sample on every case
@@ -537,10 +516,21 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     repeats = args.repeats or (1 if args.quick else BENCH_REPEATS)
     warmup = 0 if args.quick else BENCH_WARMUP
+    with threadpool_limits(limits=1):    # BLAS and OpenMP pools, numpy's and any other loaded
+        print_tables(args, repeats, warmup)
+
+
+def blas_threads():
+    """'BLAS threads: openblas 1' for each BLAS library loaded (threadpoolctl's view)."""
+    pools = [f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()
+             if p["user_api"] == "blas"]
+    return "BLAS threads: " + (", ".join(pools) or "no BLAS library found")
+
+
+def print_tables(args, repeats, warmup):
     columns = [c for c in COLUMNS if c.available()]
-    threads = ", ".join(f"{var}={os.environ.get(var, 'unset')}" for var in PINNED_THREADS)
     print(f"{args.dtype}, best / median of {repeats} repeat(s) after {warmup} warm-up call(s)\n"
-          f"{threads}")
+          f"{blas_threads()}")
     dtype = np.dtype(args.dtype).type
     peak = measure_peak(dtype)
     print(f"single-core peak: {PEAK_SIZE}x{PEAK_SIZE} {args.dtype} matrix product, best of "

@@ -3,9 +3,9 @@
     python -m autograder.bench_grading [--copies N] [--jobs 1,2] [--quick]
 
 Grades N copies of every example submission (examples/submissions: alice, bob and carol on every
-assignment) once per --jobs value, through the same engine as `python -m autograder grade`, and
+assignment) once per --jobs value, through the same scheduler as `python -m autograder grade`, and
 prints the wall-clock seconds per submission for each, then the mean time per submission split
-by the engine's timing records (results.json extra_data["timing"]): the worker process's start,
+by the worker's timing records (results.json extra_data["timing"]): the worker process's start,
 reading the notebook, starting the two sandboxes, calls of the student's functions, calls of
 the reference, the part of both spent in timing and memory tests, the rest of the graders'
 work, and tear-down. carol's hanging functions cost one call limit each, so her rows are shown
@@ -24,7 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from autograder import engine
+from autograder.scheduler import grade_batch
+from autograder.submissions import find_submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -53,9 +54,9 @@ def make_copies(folder, copies, quick=False):
 
 def run(folder, out, jobs):
     """Grade everything under `folder` with `jobs` workers: (wall seconds, [results.json])."""
-    subs = engine.find_submissions([folder])
+    subs = find_submissions([folder])
     start = time.perf_counter()
-    engine.grade_batch(subs, out, jobs=jobs, force=True, stream=io.StringIO())
+    grade_batch(subs, out, jobs=jobs, force=True, stream=io.StringIO())
     wall = time.perf_counter() - start
     return wall, [json.loads(p.read_text()) for p in sorted(Path(out).glob("*/*/results.json"))]
 

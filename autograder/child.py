@@ -25,7 +25,8 @@ frames; a frame is an 8-byte big-endian length and that many bytes. A value trav
 The conversation:
 
     parent: {"op": "init", "setup": {...}, "preimport": [modules], "cells": [{"source",
-             "grade_id", "index"}, ...]}
+             "grade_id", "index"}, ...]}   (setup: the cage to build, sandbox.SandboxStudent._setup,
+             with the library convolutions to refuse, autograder.student_rules's)
     child:  {"fatal": message}      the cage could not be built (no student code has run)
        or:  {"caged": "full" | "partial", "note": why partial}   (before any student code), then,
             once `preimport` is imported, {"clean": true}; the parent reads the child's resident
@@ -70,10 +71,6 @@ NPY_HEADER_BYTES = 10000   # longest .npy header read (numpy's own default limit
 VALUE_KINDS = "biufc"  # dtype kinds an array may have on the wire: numbers and bools
 INT64 = (-2**63, 2**63)
 CHUNK_BYTES = 2**20    # a strided array is sent in copies of this size
-
-# Library convolutions a graded function must not use (docs/CONTRACT.md, `library-convolution`).
-# Defence in depth only: the verdict is the graders' static check of the submission's source.
-BLOCKED_MODULES = ("scipy.signal", "scipy.ndimage", "torch", "jax", "tensorflow", "cv2")
 
 
 # ------------------------------------------------------------------------------ wire format
@@ -254,9 +251,6 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
 CAGE_UID = 1000          # the student's uid inside a user namespace (the grader's uid outside)
-# Packages holding library convolutions: covered inside the cage, so they cannot be imported
-# even by code that removes ImportBlocker (docs/CONTRACT.md, `library-convolution`).
-LIBRARY_PACKAGES = ("scipy", "torch", "jax", "jaxlib", "tensorflow", "cv2")
 REFUSED = "library convolution is not allowed"
 _REFUSING_INIT = (f"raise ImportError('`{{name}}` cannot be imported while grading: {REFUSED} "
                   "(the course asks you to write the convolution yourself)')\n")
@@ -378,12 +372,12 @@ def _writable_space(setup):
     return places
 
 
-def _library_folders():
-    """Folders of LIBRARY_PACKAGES installed where this interpreter imports from."""
+def _library_folders(packages):
+    """Folders of the library `packages` installed where this interpreter imports from."""
     return sorted({os.path.realpath(os.path.join(entry, name))
                    for entry in sys.path if os.path.basename(entry) in ("site-packages",
                                                                          "dist-packages")
-                   for name in LIBRARY_PACKAGES if os.path.isdir(os.path.join(entry, name))})
+                   for name in packages if os.path.isdir(os.path.join(entry, name))})
 
 
 def _refuse_package(folder):
@@ -452,7 +446,7 @@ def _isolate(setup):
                    "mode=000,size=4k")
         elif os.path.exists(path):
             _bind("/dev/null", path, MS_RDONLY)
-    for folder in _library_folders():
+    for folder in _library_folders(setup["library_packages"]):
         _refuse_package(folder)
     os.makedirs(setup["scratch"], exist_ok=True)
     _bind(places["scratch"], setup["scratch"])
@@ -569,10 +563,15 @@ def probe_cage():
 
 
 class ImportBlocker:
-    """A meta-path finder refusing library convolutions (see BLOCKED_MODULES)."""
+    """A meta-path finder refusing the library convolutions of `modules` (dotted names, a module
+    and everything under it). Defence in depth only: the verdict is the graders' static check of
+    the submission's source."""
+
+    def __init__(self, modules):
+        self.modules = tuple(modules)
 
     def find_spec(self, fullname, path=None, target=None):
-        for blocked in BLOCKED_MODULES:
+        for blocked in self.modules:
             if fullname == blocked or fullname.startswith(blocked + "."):
                 raise ImportError(f"`{fullname}` cannot be imported while grading: {REFUSED} "
                                   "(the course asks you to write the convolution yourself)")
@@ -686,7 +685,7 @@ def main(argv):
     _preimport(init.get("preimport", ()))
     send_message(reply_fd, {"clean": True})
     read_message(request_fd)
-    sys.meta_path.insert(0, ImportBlocker())
+    sys.meta_path.insert(0, ImportBlocker(init["setup"]["blocked_modules"]))
     sys.argv = [""]
     namespace, errors = run_cells(init["cells"], reply_fd)
     callables = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("__"))

@@ -22,8 +22,8 @@ writes
                                  spreadsheet would run as a formula is escaped.
 
 Everything comes from results.json data (tags `kind:`, `misconception:`, `failure:`; extra_data),
-not from reading message text, except what autograder.report.failure_kind reads. A test passed
-when it earned its full max_score; a test worth 0 points has no pass rate.
+never from reading message text. A test passed when it earned its full max_score; a test worth
+0 points has no pass rate.
 """
 import argparse
 import base64
@@ -40,9 +40,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from autograder import misconceptions
-from autograder.assignments import ASSIGNMENTS
+from autograder.contract import ASSIGNMENTS
 from autograder.grading import KINDS
-from autograder.report import ERROR, GRADED, failure_kind, printable, spreadsheet_safe
+from autograder.report import ERROR, GRADED, failure_kind, printable, spreadsheet_safe, tag
 
 HTML_NAME = "class_report.html"
 CSV_NAME = "class_gradebook.csv"
@@ -61,7 +61,7 @@ def _strings(value):
 
 
 @dataclass
-class Submission:
+class Result:
     """One results.json. `folder` and `found_in` name where it lies (OUT_DIR/<folder>/<found_in>/);
     `student` and `assignment` are what extra_data says (the true name, the assignment graded)."""
     folder: str
@@ -185,16 +185,12 @@ class AssignmentSummary:
         return [s.score for s in self.graded]
 
 
-def _tag(test, prefix):
-    return next((t.split(":", 1)[1] for t in test.get("tags", []) if t.startswith(prefix + ":")), "")
-
-
 def _read(path):
-    """The Submission of one results.json; ValueError naming the file when it is not one."""
+    """The Result of one results.json; ValueError naming the file when it is not one."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         extra = data["extra_data"]
-        sub = Submission(path.parent.parent.name, path.parent.name, str(extra["student"]),
+        sub = Result(path.parent.parent.name, path.parent.name, str(extra["student"]),
                          str(extra["assignment"]), float(data["score"]), float(data["max_score"]),
                          extra["status"], str(extra.get("reason") or ""), list(data["tests"]), extra)
         for t in sub.tests:
@@ -245,7 +241,7 @@ def _rollups(graded, names, key):
 
 
 def _function_of(test):
-    return _tag(test, "function") or test["name"].split(":", 1)[0]
+    return tag(test, "function") or test["name"].split(":", 1)[0]
 
 
 def summarize(subs):
@@ -261,16 +257,16 @@ def summarize(subs):
             ids = set()
             for t in s.tests:
                 st = stats.setdefault(t["name"], TestStat(t["name"], _function_of(t),
-                                                          _tag(t, "kind"), t["max_score"]))
+                                                          tag(t, "kind"), t["max_score"]))
                 st.total += 1
                 st.passed += t["score"] >= t["max_score"]
-                if t["score"] < t["max_score"] and _tag(t, "misconception"):
-                    ids.add(_tag(t, "misconception"))
+                if t["score"] < t["max_score"] and tag(t, "misconception"):
+                    ids.add(tag(t, "misconception"))
             seen.update(ids)
         top = [(mid, n, *_explained(mid)) for mid, n in
                sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISCONCEPTIONS]]
         functions = _rollups(graded, [g.function for g in graded_functions], _function_of)
-        kinds = _rollups(graded, KINDS, lambda t: _tag(t, "kind"))
+        kinds = _rollups(graded, KINDS, lambda t: tag(t, "kind"))
         summaries.append(AssignmentSummary(assignment, mine, list(stats.values()), top,
                                            functions, kinds))
     return summaries

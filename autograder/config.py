@@ -5,8 +5,11 @@ student's function and the reference go through the same harness, interleaved, a
 with BLAS pinned to one thread, on fresh inputs every repeat, keeping the minimum of the repeats.
 """
 
-# Environment every timed or sandboxed process gets: one BLAS thread (on a busy 2-core machine a
-# second thread makes timings swing several-fold), a non-interactive matplotlib.
+# One BLAS thread: on a busy 2-core machine a second thread makes timings swing several-fold.
+# A running process is pinned with threadpoolctl (autograder.timing, the grading worker, the
+# bench); this environment is for the processes that must START pinned, before numpy loads: the
+# caged child (a process with threads cannot enter a user namespace, autograder/sandbox.py) and
+# a student's kernel (the notebooks' setup cell: the student environment has no threadpoolctl).
 PINNED_THREADS = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
@@ -21,7 +24,7 @@ PINNED_THREADS = {
 PARTIAL_MIN_SPEEDUP_VS_NAIVE = 5.0
 # conv_forward_im2col, conv_backward_im2col, col2im: at most this many times the reference's time.
 # 8, not the spec's default 10: a backward pass whose col2im loops over windows measures 20-34x
-# the reference (autograder/cases.py, TIMING), too close to 2 x 10; the slowest honest style
+# the reference (autograder/cases.py), too close to 2 x 10; the slowest honest style
 # measures at most ~2.4x, well under 8 / 2.
 IM2COL_MAX_RATIO = 8.0
 # conv_forward_fft: at most this many times the reference FFT time.

@@ -1,11 +1,11 @@
 """Notebook -> the code a grader runs: which cells, which assignment, what looked wrong.
 
-    sub = load_submission("submitted/ada/a3_im2col/a3_im2col.ipynb")
-    sub.assignment   # "a3_im2col", from the answer cells' grade_ids (or `def name(` if lost)
-    sub.cells        # [Cell(source, grade_id, index), ...] the code cells to run, in order
-    sub.functions    # ("im2col", "conv_forward_im2col", ...) contract functions the cells define
-    sub.source       # all code that will run, for static checks
-    sub.problems     # ["cell 7 had IPython magics removed", ...] notes for the student
+    code = load_submission("submitted/ada/a3_im2col/a3_im2col.ipynb")   # -> NotebookCode
+    code.assignment   # "a3_im2col", from the answer cells' grade_ids (or `def name(` if lost)
+    code.cells        # [Cell(source, grade_id, index), ...] the code cells to run, in order
+    code.functions    # ("im2col", "conv_forward_im2col", ...) contract functions the cells define
+    code.source       # all code that will run, for static checks
+    code.problems     # ["cell 7 had IPython magics removed", ...] notes for the student
 
 Cells that do not run: nbgrader test cells (grade and not solution, or a grade_id starting with
 `test_`/`hidden_`), cells tagged `demo`, cells starting with a cell magic (`%%...`), and, in a
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.assignments import DEMO_TAG, FUNCTION_TO_ASSIGNMENT, recognise
+from autograder.contract import DEMO_TAG, FUNCTION_TO_ASSIGNMENT, recognise
 
 _DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 _TEST_CALL = re.compile(r"(?<!def )\bcheck_\w+\s*\(|\brun_hidden_tests\b")
@@ -49,8 +49,8 @@ class Cell:
 
 
 @dataclass
-class Submission:
-    path: Path
+class NotebookCode:
+    """What load_submission found in one notebook (see the module docstring)."""
     assignment: str
     cells: list
     functions: tuple
@@ -213,5 +213,5 @@ def load_submission(path, data=None):
         raise SubmissionError(f"{path} defines none of the course's functions "
                               f"({', '.join(FUNCTION_TO_ASSIGNMENT)}), so it cannot be graded")
     functions = tuple(f for f in FUNCTION_TO_ASSIGNMENT if f in defined)
-    return Submission(path, assignment, cells, functions,
-                      "\n\n".join(c.source for c in cells), problems)
+    return NotebookCode(assignment, cells, functions, "\n\n".join(c.source for c in cells),
+                        problems)

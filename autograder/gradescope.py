@@ -38,14 +38,14 @@ import zipfile
 from pathlib import Path
 
 from autograder import report
-from autograder.assignments import graded
-from autograder.engine import UNRECOGNISED
+from autograder.contract import graded
+from autograder.submissions import UNRECOGNISED
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_FOLDERS = ("autograder", "helpers")
 SOURCE_FILES = ("requirements.txt", "pyproject.toml")
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
-# Seconds the engine may spend on one submission: under Gradescope's own default limit of 600 s,
+# Seconds the scheduler may spend on one submission: under Gradescope's own default limit of 600 s,
 # so a hang becomes our `error` result with its reason instead of Gradescope's bare timeout.
 GRADE_TIMEOUT_S = 540
 # Set to a run's seed (printed in the instructors' output of that run) to grade with the same
@@ -208,7 +208,7 @@ def grade_submission(root, assignment, python=sys.executable):
                         f"({', '.join(p.name for p in notebooks)}), and only one can be graded",
                         assignment, started)
     if set(found) == {UNRECOGNISED}:
-        return found[UNRECOGNISED][0]                                     # the engine says why
+        return found[UNRECOGNISED][0]                                     # the scheduler says why
     if found:
         found.pop(UNRECOGNISED, None)
         return _refusal(f"this Gradescope assignment grades {assignment}, but the uploaded notebook "

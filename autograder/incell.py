@@ -12,7 +12,7 @@ hidden points instead of the kernel's verdict.
 import inspect
 import os
 
-from autograder.assignments import FUNCTION_TO_ASSIGNMENT
+from autograder.contract import FUNCTION_TO_ASSIGNMENT
 from autograder.runner import run_graders, score_summary
 from autograder.student import InProcessStudent
 

@@ -15,7 +15,7 @@ there is none, or the notebook changed since, it cages the notebook on demand
 (`python -m autograder grade <that notebook>`) and reads the new verdict. It writes each grade
 cell's output (the verdicts as text, the score as the cell's partial credit); CagedGradebook then
 writes the exact scores into the gradebook, per function f: grade cell `test_<f>` gets the points
-of f's public tests, `hidden_<f>` those of its hidden tests (autograder.assignments fixes both
+of f's public tests, `hidden_<f>` those of its hidden tests (autograder.contract fixes both
 maxima and the bridge checks them). A submission the caged grader could not grade (a crash, a
 hang, no result, a notebook of another assignment) scores 0 with `needs_manual_grade` set and the
 reason as the answer cells' comment: reported, never a silent zero.
@@ -46,11 +46,11 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from autograder.assignments import ASSIGNMENTS, graded, hidden_test_id, visible_test_id
+from autograder.contract import ASSIGNMENTS, graded, hidden_test_id, visible_test_id
 from autograder.config import SUBMISSION_TIMEOUT_S
-from autograder.engine import grader_version, student_folder
 from autograder.incell import PRACTICE_ENV
-from autograder.report import ERROR, GRADED
+from autograder.report import ERROR, GRADED, grader_version
+from autograder.submissions import student_folder
 
 RESULTS_ENV = "CONV_CAGED_RESULTS"        # the results folder, instead of DEFAULT_RESULTS
 DEFAULT_RESULTS = "build/nbgrader-caged/{assignment}"      # under the course root
@@ -84,7 +84,7 @@ def split_scores(results, assignment):
     """{grade_id: (score, max_score)} of every test cell, from one graded results.json dict.
 
     Test cell test_<f> gets f's public tests (visibility "visible"), hidden_<f> the others.
-    BridgeError when a maximum differs from autograder.assignments (a grader or split changed).
+    BridgeError when a maximum differs from autograder.contract (a grader or split changed).
     """
     scores = {}
     for g in graded(assignment):
@@ -96,7 +96,7 @@ def split_scores(results, assignment):
             top = math.fsum(t["max_score"] for t in tests)
             if abs(top - points) > SPLIT_TOLERANCE:
                 raise BridgeError(f"{assignment}: the tests of cell {cell} are worth {top:g} points "
-                                  f"in results.json, but autograder.assignments gives {points}")
+                                  f"in results.json, but autograder.contract gives {points}")
             scores[cell] = (min(cell_score(tests), points), points)
     return scores
 

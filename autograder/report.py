@@ -5,14 +5,15 @@
     DIR/grades.csv                            student, assignment, score, max_score, status,
                                               reason, isolation
 
-(<student> is engine.student_folder of the name.) results.json: top level `score`, `max_score`,
-`execution_time`, `output`, `tests`, plus `extra_data` (student, assignment, status
-`graded`/`error`, reason, notebook, isolation, timed_out, timing, problems, suspicious,
-notebook_sha256, grader_version; see autograder.engine) which Gradescope keeps but does not
-show; partial isolation is the first line of `output`. Each test has `name` ("<function>: ..."), `number`,
+(<student> is submissions.student_folder of the name.) results.json: top level `score`,
+`max_score`, `execution_time`, `output`, `tests`, plus `extra_data` (extra_data below: student,
+assignment, status `graded`/`error`, reason, notebook, isolation, timed_out, timing, problems,
+suspicious, notebook_sha256, grader_version) which Gradescope keeps but does not show; partial
+isolation is the first line of `output`. Each test has `name` ("<function>: ..."), `number`,
 `score`, `max_score`, `output`, `visibility` and `tags` (`function:<name>`, `kind:<kind>`,
-`misconception:<id>`). A submission that could not be graded has status `error`, score 0, the
-reason at the top of `output`, and possibly no tests: never a silent zero.
+`misconception:<id>`, `failure:<kind of failure>`). A submission that could not be graded has
+status `error`, score 0, the reason at the top of `output`, and possibly no tests: never a
+silent zero.
 
 Every text a student sees passes `scrub`, which drops lines of the hidden graders' source and
 traceback frames inside the grader, and the HTML escapes everything that came from a submission.
@@ -22,6 +23,7 @@ for files and JSON (lone surrogates escaped), `printable` for terminals and logs
 bidirectional characters escaped), `spreadsheet_safe` for CSV text cells (no formulas).
 """
 import csv
+import hashlib
 import html
 import io
 import json
@@ -33,7 +35,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.assignments import ASSIGNMENTS
+from autograder.contract import ASSIGNMENTS
 from autograder.config import POINTS_PER_ASSIGNMENT
 
 GRADERS_DIR = Path(__file__).resolve().parent / "graders"
@@ -120,6 +122,49 @@ def scrub(text):
         else:
             kept.append(line)
     return "\n".join(kept)
+
+
+# --------------------------------------------------------------------------- extra_data
+MAX_NOTES = 50           # problems / suspicious entries kept per submission
+NOTE_CHARS = 300         # characters kept of each
+
+
+@lru_cache(maxsize=1)
+def grader_version():
+    """SHA-256 of the autograder package's source files (paths and contents), computed once per
+    process (scheduler.grade_batch recomputes it per run): a result graded by other grader code
+    is not kept by a rerun."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def short(text):
+    """`text` printable and cut to NOTE_CHARS: one entry of problems or suspicious."""
+    text = printable(text)
+    return text if len(text) <= NOTE_CHARS else text[:NOTE_CHARS] + " [cut]"
+
+
+def _capped(notes):
+    """`notes` without repeats, at most MAX_NOTES (then how many more)."""
+    unique = list(dict.fromkeys(notes))
+    more = len(unique) - MAX_NOTES
+    return unique[:MAX_NOTES] + ([f"... and {more} more"] if more > 0 else [])
+
+
+def extra_data(notebook, student, assignment, *, isolation=None, timing=None, timed_out=(),
+               problems=(), suspicious=(), sha256=""):
+    """results.json's extra_data but `status` and `reason` (graded_results / error_results add
+    them): the notebook, its student (the true name) and assignment, the isolation it ran in,
+    the functions that timed out, the worker's timing records, notes on the notebook for the
+    student (problems) and for the staff (suspicious), the notebook's SHA-256 and the grader's
+    version (what a rerun compares)."""
+    return {"student": student, "assignment": assignment, "notebook": str(notebook),
+            "isolation": isolation, "timed_out": sorted(timed_out), "timing": timing or {},
+            "problems": _capped(problems), "suspicious": _capped(suspicious),
+            "notebook_sha256": sha256, "grader_version": grader_version()}
 
 
 # --------------------------------------------------------------------------- results.json
@@ -303,10 +348,6 @@ pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; overflow-wrap:
 li { margin: .3rem 0; } .points { color: #555; font-size: .9em; }
 """
 
-# How a failed call reads when no `failure:<kind>` tag says it (the engine's HangGuard, the sandbox).
-_FAILURE_WORDS = (("not-called-again", "was not called again"),
-                  ("timeout", "did not return within"),
-                  ("missing", "defines no function"))
 # helpers.checks' messages: the line naming the largest difference, and the expected/got previews.
 _WORST_LINE = re.compile(r"^\s*max abs error .* at index ")
 _PREVIEW = re.compile(r"^\s*(?:expected|got):\s+shape \(.*?\), values (?:around index \(.*?\) )?\[")
@@ -319,7 +360,7 @@ def _e(text):
     return html.escape(printable(text, keep_newlines=True), quote=True)
 
 
-def _tag(test, prefix):
+def tag(test, prefix):
     """The value of the test's first `<prefix>:<value>` tag, or ""."""
     return next((t.split(":", 1)[1] for t in test["tags"] if t.startswith(prefix + ":")), "")
 
@@ -333,19 +374,18 @@ def _title(test):
 
 
 def failure_kind(test):
-    """Why a failed test's call to the student's code gave no value: "timeout" (no return within
-    the call limit), "not-called-again" (a knock-on: the function had timed out earlier in the
-    grading and was not called), "missing" (no such function), "" for anything else. The
-    test's `failure:<kind>` tag when it has one, else the sandbox's and HangGuard's words."""
-    return _tag(test, "failure") or next(
-        (kind for kind, words in _FAILURE_WORDS if words in test.get("output", "")), "")
+    """The kind of failure of a test, from its `failure:<kind>` tag (docs/CONTRACT.md): e.g.
+    "timeout" (no return within the call limit), "not-called-again" (a knock-on: the function
+    had timed out earlier in the grading and was not called), "missing" (no such function),
+    "wrong-value"; "" when it has none (it passed, or a timing or memory measurement failed)."""
+    return tag(test, "failure")
 
 
 def _detail(test):
     """The test's output for the student, without the diagnosed mistake's description and hint
     (the page shows them once per function)."""
     text = test["output"]
-    mistake = _tag(test, "misconception")
+    mistake = tag(test, "misconception")
     if mistake:
         from autograder import graders        # the sentence its checks append, to cut it out exactly
         from autograder.misconceptions import BY_ID
@@ -441,7 +481,7 @@ def _function_section(function, tests):
     parts = [f"<section><h2>{_e(function)}: {_points(sum(t['score'] for t in tests))} / "
              f"{_points(sum(t['max_score'] for t in tests))}</h2>"]
     for mistake in misconceptions(failed):
-        parts.append(_mistake_box(mistake, [t for t in failed if _tag(t, "misconception") == mistake]))
+        parts.append(_mistake_box(mistake, [t for t in failed if tag(t, "misconception") == mistake]))
     originals = [t for t in failed if failure_kind(t) == "timeout"]
     knock_ons = [t for t in failed if failure_kind(t) == "not-called-again"]
     if originals or knock_ons:

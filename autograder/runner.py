@@ -20,7 +20,12 @@ graded (`function`, `kind`, tags `function:<f>`, `kind:<k>`, `misconception:<id>
   caller can tell a grader bug from a wrong answer. The output never holds a traceback or grader
   source; `detail` keeps the traceback for the course staff.
 
-Scoring (autograder.assignments): a function's hidden points are shared among its non-public
+A passing test's output is what it said about itself (grading.note: a GradingNote warning that
+pytest records against the test, read here in pytest_warning_recorded). Every outcome also
+carries `ran`, the (start, stop) of its call phase, so a caller can tell which of its own
+records fall inside which test (the worker counts the calls made inside timing tests).
+
+Scoring (autograder.contract): a function's hidden points are shared among its non-public
 tests in proportion to their weight (a parametrized test's weight split evenly among its
 cases); its visible points go to its public test(s). With everything selected, every
 assignment totals exactly 100. Only real answers score: a function none of whose hidden
@@ -45,8 +50,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import assignments, grading
+from autograder import contract, grading
+from autograder.child import REFUSED
 from autograder.grading import Failed
+from autograder.sandbox import LIBRARY_PACKAGES
 from autograder.student import InProcessStudent, MissingFunction, StudentError
 from autograder.timing import GraderError
 
@@ -55,8 +62,7 @@ SESSION_KEY = pytest.StashKey()   # config.stash[SESSION_KEY] -> the _Session of
 
 PUBLISHED = "published"   # run_graders(seed=PUBLISHED): the case table's published numbers
 # A cell stopped by the cage on a library convolution: its refusal, or a library it hides.
-BLOCKED_IMPORT = re.compile(r"library convolution is not allowed|"
-                            r"No module named '(scipy|torch|jax|jaxlib|tensorflow|cv2)\b")
+BLOCKED_IMPORT = re.compile(f"{re.escape(REFUSED)}|No module named '({'|'.join(LIBRARY_PACKAGES)})\\b")
 
 GRADER_ERROR = ("The grader could not run this test: an internal problem of the grader, not a "
                 "verdict on your answer. Please tell the course staff.")
@@ -81,11 +87,7 @@ class TestOutcome:
     nodeid: str = ""
     weight: float = 1.0             # the @grades weight (before splitting among cases)
     detail: str = field(default="", repr=False)   # staff-only: traceback of a grader error
-
-    def as_result(self):
-        """This test in Gradescope's results.json schema."""
-        return {"name": self.name, "score": self.score, "max_score": self.max_score,
-                "output": self.output, "visibility": self.visibility, "tags": list(self.tags)}
+    ran: tuple = ()                 # (start, stop) of its call phase, time.time() seconds
 
 
 def default_reference_student():
@@ -153,6 +155,7 @@ class _Session:
         self.items = {}          # nodeid -> _Item, in collection order
         self.excinfo = {}        # nodeid -> (phase, ExceptionInfo) of the first problem
         self.notes = {}          # nodeid -> what a test said about itself (grading.note)
+        self.ran = {}            # nodeid -> (start, stop) of its call phase
         self.collect_errors = []
 
     @pytest.hookimpl
@@ -178,17 +181,16 @@ class _Session:
         if drop:
             config.hook.pytest_deselected(items=drop)
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_call(self, item):
-        grading._notes = []
-        try:
-            yield
-        finally:
-            self.notes[item.nodeid], grading._notes = grading._notes, None
+    @pytest.hookimpl
+    def pytest_warning_recorded(self, warning_message, when, nodeid, location):
+        if when == "runtest" and issubclass(warning_message.category, grading.GradingNote):
+            self.notes.setdefault(nodeid, []).append(str(warning_message.message))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
+        if call.when == "call":
+            self.ran[item.nodeid] = (call.start, call.stop)
         if call.excinfo is not None and item.nodeid not in self.excinfo:
             self.excinfo[item.nodeid] = (call.when, call.excinfo)
         return outcome
@@ -251,7 +253,7 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
     seed: decides every hidden number (see the module docstring); None draws a fresh one.
     """
     run_seed = _run_seed(seed)
-    entries = assignments.graded(assignment)
+    entries = contract.graded(assignment)
     known = {g.function for g in entries}
     if functions is not None:
         unknown = set(functions) - known
@@ -263,7 +265,8 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
                        functions, include_public, run_seed)
     path = GRADERS / f"test_{assignment}.py"
     code, log = _run_pytest(path, session)
-    outcomes = [_outcome(info, session.excinfo.get(nid), session.notes.get(nid, ()), student)
+    outcomes = [_outcome(info, session.excinfo.get(nid), session.notes.get(nid, ()), student,
+                         session.ran.get(nid, ()))
                 for nid, info in session.items.items()]
     problem = "\n".join(session.collect_errors) or (log if code not in (0, 1) else "")
     selected = [g for g in entries if functions is None or g.function in functions]
@@ -295,7 +298,7 @@ def _missing_verdict(student, function):
             "library-convolution")
 
 
-def _outcome(info, raised, notes, student=None):
+def _outcome(info, raised, notes, student, ran):
     status, output, mistake, detail = "passed", " ".join(notes), None, ""
     if info.error:
         status, output, detail = "error", GRADER_ERROR, info.error
@@ -310,7 +313,8 @@ def _outcome(info, raised, notes, student=None):
     if failure:
         tags.append(f"failure:{failure}")
     return TestOutcome(info.name, info.function, info.kind, info.visibility, tags, 0.0, 0.0,
-                       output, status, info.public, mistake, info.nodeid, info.weight or 1.0, detail)
+                       output, status, info.public, mistake, info.nodeid, info.weight or 1.0, detail,
+                       ran)
 
 
 def _failure(kind, error):

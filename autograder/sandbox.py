@@ -98,6 +98,7 @@ import numpy as np
 from autograder import child as wire
 from autograder import config, replies
 from autograder.extract import Cell
+from autograder.student_rules import BLOCKED_MODULES
 from autograder.student import (BadReturn, CallResult, MissingFunction, StudentCrash,
                                 StudentException, StudentTimeout, clean_value)
 
@@ -120,6 +121,9 @@ MAX_BLOBS = 4096
 PREIMPORT = ("matplotlib.pyplot", "IPython.display",
              *sorted(f"helpers.{p.stem}" for p in (REPO / "helpers").glob("*.py")
                      if p.stem != "__init__"))
+# Installed packages holding the forbidden library convolutions: covered inside the cage, so
+# that even code removing the child's import blocker cannot load them (jaxlib: jax's compiled half).
+LIBRARY_PACKAGES = (*dict.fromkeys(m.split(".")[0] for m in BLOCKED_MODULES), "jaxlib")
 _CHILD_SOURCE = Path(wire.__file__).read_text()
 _LENGTH = wire._LENGTH
 
@@ -362,10 +366,6 @@ def _sweep_uid(uid, seconds=5.0):
         _kill_all(pids)
         time.sleep(0.005)
     return pids
-
-
-def _memory_kb(pid, key):
-    return int(_proc_status(pid).get(key, "0 kB").split()[0])
 
 
 def _read_output(path, offset):
@@ -644,7 +644,8 @@ class SandboxStudent:
                 "mask": [home] if userns and home != "/" and not wire._under(str(self._dir), home)
                 else [],
                 "write_bytes": WRITE_BUDGET_BYTES, "limits": limits,
-                "partial_note": self.isolation_note}
+                "partial_note": self.isolation_note, "blocked_modules": list(BLOCKED_MODULES),
+                "library_packages": list(LIBRARY_PACKAGES)}
 
     def _spawn(self, cells, deadline, measure=False):
         """Start a child and run `cells`; the _Child. _LoadStopped if a cell hangs or kills it.

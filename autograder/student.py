@@ -26,8 +26,8 @@ import numpy as np
 
 
 class StudentError(Exception):
-    """The student's code could not produce a value. `str()` is a message for the student."""
-    kind = "error"
+    """The student's code could not produce a value. `str()` is a message for the student;
+    each subclass's `kind` is the kind of failure results.json tags (`failure:<kind>`)."""
 
 
 class StudentException(StudentError):

@@ -4,7 +4,8 @@ The student's function and the reference go through the same harness: both are s
 objects (`student.call_full(...)` -> CallResult with `.seconds`), so in the caged grader both are
 child processes and both times include the same round trip. The harness
 
-- pins BLAS to one thread (in this process; sandboxed children get config.PINNED_THREADS),
+- pins BLAS to one thread in this process (threadpoolctl; caged children start pinned, with
+  config.PINNED_THREADS in their environment),
 - warms both up (config.TIMING_WARMUP untimed calls each),
 - interleaves the timed calls (student first on even repeats, reference first on odd ones),
 - builds FRESH input arrays for every call pair (`make_args(seed_offset)`), so an answer that
@@ -22,73 +23,26 @@ child processes and both times include the same round trip. The harness
 
 Thresholds are ratios `student / reference`, from autograder.config.
 """
-import contextlib
-import ctypes
-import os
 from dataclasses import dataclass
+
+from threadpoolctl import threadpool_limits
 
 from autograder import config
 from autograder.grading import Failed, note
 from autograder.student import StudentError
 
 
-
 class GraderError(RuntimeError):
     """A measurement the grader itself could not make (not the student's fault)."""
 
 
-# --------------------------------------------------------------------------- BLAS threads
-def _openblas_setters():
-    """(set, get) of every OpenBLAS loaded in this process (numpy's wheels bundle one)."""
-    found = []
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line and "/" in line}
-    except OSError:
-        return found
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", ""), ("scipy_openblas", "")):
-            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            if setter is not None and getter is not None:
-                found.append((setter, getter))
-                break
-    return found
-
-
-@contextlib.contextmanager
-def pinned_blas(threads=1):
-    """Run the block with BLAS limited to `threads` threads, here and in processes it starts."""
-    saved_env = {k: os.environ.get(k) for k in config.PINNED_THREADS}
-    os.environ.update({k: str(threads) for k in config.PINNED_THREADS})
-    libs = _openblas_setters()
-    saved = [getter() for _, getter in libs]
-    for setter, _ in libs:
-        setter(threads)
-    try:
-        yield
-    finally:
-        for (setter, _), n in zip(libs, saved):
-            setter(n)
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 # --------------------------------------------------------------------------- the harness
 @dataclass
-class Timing:
+class TimeRatio:
     """Best (minimum) seconds of the student's and the reference's calls, and their ratio."""
     student: float
     reference: float
     runs: int
-    stopped_early: bool = False
 
     @property
     def ratio(self):
@@ -114,7 +68,7 @@ def time_against_reference(student, reference_student, function, make_args, *, m
     same name) on fresh inputs `make_args(seed_offset)` each repeat.
 
     `check(args, student_value, reference_value)` raises Failed when the student's output is
-    wrong; it runs on every call. Returns a Timing (it may stop early once the student's best
+    wrong; it runs on every call. Returns a TimeRatio (it may stop early once the student's best
     time exceeds config.EARLY_STOP_FACTOR * max_ratio * the reference's best).
     """
     reference_function = reference_function or function
@@ -137,7 +91,7 @@ def time_against_reference(student, reference_student, function, make_args, *, m
             check(args, results["student"].value, results["reference"].value)
         return seconds
 
-    with pinned_blas():
+    with threadpool_limits(limits=1, user_api="blas"):
         for k in range(warmup):
             pair(1 + k, student_first=k % 2 == 0)
         for r in range(repeats):
@@ -147,8 +101,8 @@ def time_against_reference(student, reference_student, function, make_args, *, m
             runs = r + 1
             if runs >= config.EARLY_STOP_AFTER and runs < repeats and \
                     best["student"] > config.EARLY_STOP_FACTOR * max_ratio * best["reference"]:
-                return Timing(best["student"], best["reference"], runs, stopped_early=True)
-    return Timing(best["student"], best["reference"], runs)
+                return TimeRatio(best["student"], best["reference"], runs)
+    return TimeRatio(best["student"], best["reference"], runs)
 
 
 def check_time_ratio(student, reference_student, function, make_args, case_text, *, max_ratio,

@@ -1,7 +1,7 @@
 """A batch against hostile submissions (issue 9, items 1, 2, 3, 9, 10; issue 10, item 1).
 
 Each attack is made the way a student would: a notebook, a folder name or a value the student
-controls, graded through the engine (the stand-in backend of test_engine for most; the real
+controls, graded through the scheduler (the stand-in backend of test_engine for most; the real
 cage and graders through `python -m autograder grade` in the tests marked slow), checking the
 attacker's row AND an honest classmate's row in the same batch.
 """
@@ -74,16 +74,17 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from autograder import __main__ as cli  # noqa: E402
-from autograder import engine, sandbox  # noqa: E402
-from test_engine import Quiet, notebook, standin, write_nb  # noqa: E402,F401
+from autograder import sandbox, scheduler, submissions  # noqa: E402
+from autograder.calls import suspicion  # noqa: E402
+from test_engine import FULL, Quiet, notebook, standin, write_nb  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
 
 
 def grade(paths, out, standin, **kwargs):  # noqa: F811
-    subs = engine.find_submissions(paths, backend=standin)
-    return engine.grade_batch(subs, out, backend=standin, stream=Quiet(), **kwargs)
+    subs = submissions.find_submissions(paths, backend=standin)
+    return scheduler.grade_batch(subs, out, backend=standin, stream=Quiet(), **kwargs)
 
 
 def rows_by_student(out):
@@ -92,7 +93,7 @@ def rows_by_student(out):
 
 
 def results_of(out, student, assignment):
-    folder = out / engine.student_folder(student) / assignment
+    folder = out / submissions.student_folder(student) / assignment
     return json.loads((folder / "results.json").read_text(encoding="utf-8"))
 
 
@@ -133,7 +134,7 @@ def test_hostile_text_and_json_never_stop_the_batch(tmp_path, standin):  # noqa:
     table = rows_by_student(out)
     assert len(rows) == len(table) == 14       # "..." is a hidden folder: skipped
     assert table["honest", "a1_naive"]["status"] == "graded"
-    assert table["honest", "a1_naive"]["score"] == "100"
+    assert table["honest", "a1_naive"]["score"] == f"{FULL}"
     for student in ("raises", "returns", "prints", "loadraise", "huge"):
         assert table[student, "a1_naive"]["status"] == "graded", table[student, "a1_naive"]
     # the stand-in's loader trips over it (TypeError): that notebook's error, nobody else's
@@ -145,7 +146,7 @@ def test_hostile_text_and_json_never_stop_the_batch(tmp_path, standin):  # noqa:
         assert row["status"] == "error" and words in row["reason"], row
     assert table["raises", "a1_naive"]["score"] == "90"
     for name in ("bad\\udcffbytes", "new\nline", "'-rf", "n" * 250):
-        assert table[name, "a1_naive"]["score"] == "100", name
+        assert table[name, "a1_naive"]["score"] == f"{FULL}", name
     for path in out.rglob("results.json"):
         results = json.loads(path.read_text(encoding="utf-8"))
         assert results["extra_data"]["status"] in ("graded", "error")
@@ -168,7 +169,7 @@ def test_a_failed_write_is_that_students_error_only(tmp_path, standin, monkeypat
     rows = grade([tmp_path / "sub"], out, standin, jobs=2)
     table = rows_by_student(out)
     assert len(rows) == 3
-    assert table["ann", "a2_partial"]["score"] == table["bob", "a2_partial"]["score"] == "100"
+    assert table["ann", "a2_partial"]["score"] == table["bob", "a2_partial"]["score"] == f"{FULL}"
     zed = table["zed", "a2_partial"]
     assert zed["status"] == "error" and "could not write the results" in zed["reason"]
     assert results_of(out, "zed", "a2_partial")["extra_data"]["status"] == "error"
@@ -190,7 +191,7 @@ def test_a_notebook_nested_in_one_folder_is_never_anothers(tmp_path, standin):  
         table = rows_by_student(out)
         assert set(table) == {("bob", "a3_im2col"), ("mallory", "a3_im2col"), ("trudy", "a3_im2col")}
         assert table["bob", "a3_im2col"]["status"] == "graded"
-        assert table["bob", "a3_im2col"]["score"] == "100"
+        assert table["bob", "a3_im2col"]["score"] == f"{FULL}"
         assert table["mallory", "a3_im2col"]["score"] == "65"
         mallory = results_of(out, "mallory", "a3_im2col")["extra_data"]["problems"]
         assert mallory == ["not graded: x/bob/a3_im2col/a3_im2col.ipynb is in a subfolder of the "
@@ -210,10 +211,10 @@ def test_names_that_collide_with_outputs_or_each_other_cannot_clash(tmp_path, st
     grade([src], out, standin)
     folders = sorted(p.name for p in out.iterdir() if p.is_dir())
     assert len(folders) == len(students) and "grades.csv" not in folders
-    assert sorted(engine.student_folder(s) for s in students) == folders
+    assert sorted(submissions.student_folder(s) for s in students) == folders
     assert (out / "grades.csv").is_file() and (out / "grading.log").is_file()
     table = rows_by_student(out)
-    assert table["bob", "a1_naive"]["score"] == "100"
+    assert table["bob", "a1_naive"]["score"] == f"{FULL}"
     assert table["'=1+1", "a1_naive"]["score"] == "90"
     for student in students:
         assert results_of(out, student, "a1_naive")["extra_data"]["student"] == student
@@ -223,13 +224,14 @@ def test_student_folder_is_injective_and_safe():
     names = ["a", "A", "%41", "%2541", ".", "%2E", "..", "", "%", "-x", "%2Dx", "a/b", "a%2Fb",
              "grades.csv", "%67rades.csv", "Grades.CSV", "\udcff", "\udced\udcb3\udcbf", "ÿ",
              "x" * 300, "x" * 299 + "y", "x" * 120, "x" * 121, "\n", "CON", "nul"]
-    folders = [engine.student_folder(n) for n in names]
+    folders = [submissions.student_folder(n) for n in names]
     assert len(set(folders)) == len(names)
     for folder in folders:
-        assert folder and len(folder) <= engine.MAX_FOLDER_CHARS and folder not in (".", "..")
-        assert not folder.startswith((".", "-")) and folder.lower() not in engine.RESERVED_NAMES
+        assert folder and len(folder) <= submissions.MAX_FOLDER_CHARS and folder not in (".", "..")
+        assert not folder.startswith((".", "-")) and folder.lower() not in submissions.RESERVED_NAMES
         assert set(folder) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.%")
-    assert engine.student_folder("ann") == "ann" and engine.student_folder("j.doe-2") == "j.doe-2"
+    assert submissions.student_folder("ann") == "ann"
+    assert submissions.student_folder("j.doe-2") == "j.doe-2"
 
 
 def test_flat_folder_student_is_the_file_name_and_subfolders_are_students(tmp_path, standin):  # noqa: F811
@@ -247,7 +249,7 @@ def test_flat_folder_student_is_the_file_name_and_subfolders_are_students(tmp_pa
     assert set(table) == {("ann", "a2_partial"), ("grades.csv", "a2_partial"),
                           ("dan", "a2_partial"), ("cy", "a2_partial")}
     for student in ("ann", "grades.csv", "dan"):
-        assert table[student, "a2_partial"]["score"] == "100", student
+        assert table[student, "a2_partial"]["score"] == f"{FULL}", student
     assert results_of(out, "ann", "a2_partial")["extra_data"]["notebook"].endswith("inbox/ann.ipynb")
     assert results_of(out, "dan", "a2_partial")["extra_data"]["notebook"].endswith("dan/mine.ipynb")
     cy = table["cy", "a2_partial"]
@@ -281,9 +283,9 @@ def test_the_runs_seed_reaches_the_graders_and_only_the_staff_logs(tmp_path, sta
 
 
 def test_cli_seed_replays_and_must_be_a_number(tmp_path, standin, monkeypatch, capsys):  # noqa: F811
-    monkeypatch.setattr(engine, "DEFAULT_BACKEND", standin)
     nb = write_nb(tmp_path / "ann.ipynb", notebook("a5_fft", {}))
-    assert cli.main(["grade", str(nb), "--out", str(tmp_path / "out"), "--seed", "42"]) == 0
+    assert cli.main(["grade", str(nb), "--out", str(tmp_path / "out"), "--seed", "42"],
+                    backend=standin) == 0
     assert "from seed 42\n" in (tmp_path / "out" / "ann" / "a5_fft" / "grading.log").read_text()
     assert "--seed 42" in (tmp_path / "out" / "grading.log").read_text()
     with pytest.raises(SystemExit) as e:
@@ -299,25 +301,25 @@ def _probe(level):
 
 
 def test_partial_isolation_is_refused_unless_allowed(tmp_path, standin, monkeypatch, capsys):  # noqa: F811
-    monkeypatch.setattr(engine, "DEFAULT_BACKEND", standin)
     monkeypatch.setattr(sandbox, "probe_isolation", _probe("partial"))
     monkeypatch.setenv("STANDIN_ISOLATION", "partial")
     src = tmp_path / "submitted"
     for student in ("ann", "bob"):
         write_nb(src / student / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", {}))
     out = tmp_path / "out"
-    assert cli.main(["grade", str(src), "--out", str(out)]) == 2
+    assert cli.main(["grade", str(src), "--out", str(out)], backend=standin) == 2
     err = capsys.readouterr().err
     assert "cannot be fully isolated" in err and "--allow-partial-isolation" in err
     assert "no root and no user namespaces (a test)" in err and not out.exists()
-    assert cli.main(["grade", str(src), "--out", str(out), "--allow-partial-isolation"]) == 0
+    assert cli.main(["grade", str(src), "--out", str(out), "--allow-partial-isolation"],
+                    backend=standin) == 0
     printed = capsys.readouterr().out
     assert "WARNING: graded with PARTIAL isolation" in printed
     assert printed.count("PARTIAL isolation; all checks passed") == 2       # the table's notes
     table = rows_by_student(out)
     for student in ("ann", "bob"):
         assert table[student, "a1_naive"]["isolation"] == "partial"
-        assert table[student, "a1_naive"]["score"] == "100"
+        assert table[student, "a1_naive"]["score"] == f"{FULL}"
         results = results_of(out, student, "a1_naive")
         assert results["extra_data"]["isolation"] == "partial"
         assert results["output"].splitlines()[0].startswith("Isolation: PARTIAL.")
@@ -325,16 +327,16 @@ def test_partial_isolation_is_refused_unless_allowed(tmp_path, standin, monkeypa
 
 def test_full_isolation_grades_without_the_flag_and_a_partial_result_is_not_kept(
         tmp_path, standin, monkeypatch, capsys):  # noqa: F811
-    monkeypatch.setattr(engine, "DEFAULT_BACKEND", standin)
     nb = write_nb(tmp_path / "ann.ipynb", notebook("a1_naive", {}))
     out = tmp_path / "out"
     monkeypatch.setattr(sandbox, "probe_isolation", _probe("partial"))
     monkeypatch.setenv("STANDIN_ISOLATION", "partial")
-    assert cli.main(["grade", str(nb), "--out", str(out), "--allow-partial-isolation"]) == 0
+    assert cli.main(["grade", str(nb), "--out", str(out), "--allow-partial-isolation"],
+                    backend=standin) == 0
     monkeypatch.setattr(sandbox, "probe_isolation", _probe("full"))
     monkeypatch.setenv("STANDIN_ISOLATION", "full")
     capsys.readouterr()
-    assert cli.main(["grade", str(nb), "--out", str(out)]) == 0
+    assert cli.main(["grade", str(nb), "--out", str(out)], backend=standin) == 0
     printed = capsys.readouterr().out
     assert "kept" not in printed and "PARTIAL" not in printed      # regraded in the full cage
     assert rows_by_student(out)["ann", "a1_naive"]["isolation"] == "full"
@@ -365,11 +367,11 @@ def test_problems_and_suspicious_are_reported(tmp_path, standin):  # noqa: F811
 
 
 def test_array_subclass_returns_are_suspicious():
-    assert engine.suspicion("`im2col` returned a numpy.ndarray subclass x.Liar of dtype float64; "
-                            "expected a numpy array") == "returned an array subclass"
-    assert engine.suspicion("OSError: [Errno 30] Read-only file system: '/x'") == \
+    assert suspicion("`im2col` returned a numpy.ndarray subclass x.Liar of dtype float64; "
+                     "expected a numpy array") == "returned an array subclass"
+    assert suspicion("OSError: [Errno 30] Read-only file system: '/x'") == \
         "write refused by the cage"
-    assert engine.suspicion("ValueError: shapes do not match") is None
+    assert suspicion("ValueError: shapes do not match") is None
 
 
 # ---- through `python -m autograder grade` with the real cage and graders (slow) ---------------
@@ -410,9 +412,9 @@ def test_real_batch_nested_notebook_and_hostile_names_leave_a_classmate_alone(tm
     assert set(table) == {("bob", "a3_im2col"), ("mallory", "a3_im2col"),
                           ("grades.csv", "a3_im2col"), ("'=cmd\x1b[2J\u202e", "a3_im2col")}
     bob = results_of(out, "bob", "a3_im2col")
-    assert table["bob", "a3_im2col"]["status"] == "graded" and bob["score"] == 100, bob["output"]
+    assert table["bob", "a3_im2col"]["status"] == "graded" and bob["score"] == FULL, bob["output"]
     mallory = results_of(out, "mallory", "a3_im2col")
-    assert mallory["score"] < 100
+    assert mallory["score"] < FULL
     assert mallory["extra_data"]["problems"] == [
         "not graded: x/bob/a3_im2col/a3_im2col.ipynb is in a subfolder of the submission folder"]
     assert "nested too deeply" in table["grades.csv", "a3_im2col"]["reason"]
@@ -421,13 +423,13 @@ def test_real_batch_nested_notebook_and_hostile_names_leave_a_classmate_alone(tm
 
 def test_input_cover_hides_every_notebook_folder_but_never_what_a_cage_needs():
     needed = {"/opt/venv", "/srv/course/helpers", "/tmp"}
-    assert engine.input_cover(["/home/ta/course/submitted/bob/a1/a1.ipynb",
-                               "/home/ta/course/submitted/ann/a1/a1.ipynb"], needed) == ["/home/ta"]
-    assert engine.input_cover(["/srv/course/submitted/bob/a1/a1.ipynb"], needed) == \
+    assert scheduler.input_cover(["/home/ta/course/submitted/bob/a1/a1.ipynb",
+                                  "/home/ta/course/submitted/ann/a1/a1.ipynb"], needed) == ["/home/ta"]
+    assert scheduler.input_cover(["/srv/course/submitted/bob/a1/a1.ipynb"], needed) == \
         ["/srv/course/submitted"]                      # /srv/course holds helpers/
-    assert engine.input_cover(["/srv/course/helpers/x.ipynb", "/c.ipynb", "/tmp/class/d.ipynb"],
-                              needed) == ["/c.ipynb", "/srv/course/helpers/x.ipynb", "/tmp/class"]
-    assert engine.input_cover(["/usr/share/a/b.ipynb"], needed) == ["/usr/share"]   # never /usr
+    assert scheduler.input_cover(["/srv/course/helpers/x.ipynb", "/c.ipynb", "/tmp/class/d.ipynb"],
+                                 needed) == ["/c.ipynb", "/srv/course/helpers/x.ipynb", "/tmp/class"]
+    assert scheduler.input_cover(["/usr/share/a/b.ipynb"], needed) == ["/usr/share"]   # never /usr
 
 
 @pytest.mark.slow
@@ -456,20 +458,20 @@ def test_a_submission_cannot_read_a_classmates_notebook_while_it_runs():
         mallory = results_of(out, "mallory", "a1_naive")
         looked = [p for p in mallory["extra_data"]["problems"] if "saw " in p]
         assert looked and "saw 0 notebooks" in looked[0], mallory["extra_data"]["problems"]
-        assert results_of(out, "bob", "a1_naive")["score"] == 100
+        assert results_of(out, "bob", "a1_naive")["score"] == FULL
     finally:
         shutil.rmtree(course, ignore_errors=True)
 
 
 def batch_folders(pid):
     """The autograder-batch-* folders named on the command lines of `pid`'s child processes
-    (its workers: <batch>/<worker>/job.json)."""
+    (its workers: <batch>/<worker>/job.pickle)."""
     found = set()
     for proc in Path("/proc").iterdir():
         try:
             if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
                 found |= {Path(arg).parents[1] for arg in (proc / "cmdline").read_text().split("\0")
-                          if "/autograder-batch-" in arg and arg.endswith("job.json")}
+                          if "/autograder-batch-" in arg and arg.endswith("job.pickle")}
         except (OSError, IndexError, ValueError):
             pass
     return sorted(found)
@@ -526,7 +528,7 @@ def test_a_link_to_a_classmates_notebook_is_not_graded(tmp_path, standin):  # no
     out = tmp_path / "out"
     grade([src], out, standin)
     table = rows_by_student(out)
-    assert table["bob", "a2_partial"]["score"] == "100"
+    assert table["bob", "a2_partial"]["score"] == f"{FULL}"
     mallory = table["mallory", "a2_partial"]
     assert mallory["status"] == "error" and "symbolic links are not graded" in mallory["reason"]
     assert results_of(out, "mallory", "a2_partial")["extra_data"]["problems"] == [
@@ -539,8 +541,8 @@ def test_a_name_that_is_not_utf8_is_kept_by_a_rerun(tmp_path, standin):  # noqa:
     out = tmp_path / "out"
     grade([src], out, standin)
     [row] = grade([src], out, standin)
-    assert row["kept"] and row["score"] == "100"
-    assert rows_by_student(out)["j\\udce9r\\udcf4me", "a5_fft"]["score"] == "100"
+    assert row["kept"] and row["score"] == f"{FULL}"
+    assert rows_by_student(out)["j\\udce9r\\udcf4me", "a5_fft"]["score"] == f"{FULL}"
 
 
 def test_the_parent_reads_any_notebook_json_with_the_real_loader(tmp_path):
@@ -557,7 +559,7 @@ def test_the_parent_reads_any_notebook_json_with_the_real_loader(tmp_path):
         path = src / student / "a1_naive" / "a1_naive.ipynb"
         path.parent.mkdir(parents=True)
         path.write_bytes(text.encode("utf-8", "surrogateescape"))
-    subs = {s.student: s for s in engine.find_submissions([src])}
+    subs = {s.student: s for s in submissions.find_submissions([src])}
     assert set(subs) == set(shapes)
     assert subs["good"].problem == "" and subs["odd"].problem == ""
     assert subs["odd"].assignment == subs["good"].assignment == "a1_naive"

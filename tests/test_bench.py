@@ -91,8 +91,7 @@ def test_quick_bench_on_the_lecture_case(dtype, itemsize, tmp_path):
     assert re.search(rf"^single-core peak: 1024x1024 {dtype} matrix product, best of 5: [\d.]+ GFLOP/s$",
                      out, re.M)
     assert dtype in out
-    for var, value in PINNED_THREADS.items():      # the bench pinned BLAS itself
-        assert f"{var}={value}" in out
+    assert re.search(r"^BLAS threads: \w+ 1$", out, re.M)      # the bench pinned BLAS itself
 
     # the plot: written where asked (its folder created), a PNG, its path printed
     assert plot.read_bytes()[:8] == PNG_SIGNATURE

@@ -129,7 +129,7 @@ def test_missing_file(tmp_path):
         load_submission(tmp_path / "absent.ipynb")
 
 
-# ---- notebook JSON of any shape: a Submission or a SubmissionError, nothing else (issue 9.1) ----
+# ---- notebook JSON of any shape: a NotebookCode or a SubmissionError, nothing else (issue 9.1)
 GOOD_ANSWER = {"cell_type": "code", "source": "def zero_pad(x, pad):\n    return x\n",
                "metadata": {"nbgrader": {"grade_id": "zero_pad", "solution": True}}}
 
@@ -195,7 +195,7 @@ def test_not_utf8_and_oversized_are_submission_errors(tmp_path):
     from autograder import extract
     huge = tmp_path / "huge.ipynb"
     huge.write_text(_nb({"cell_type": "markdown", "source": "x" * (extract.MAX_NOTEBOOK_BYTES + 1)}))
-    with pytest.raises(SubmissionError, match="notebooks over 64 MB are not graded"):
+    with pytest.raises(SubmissionError, match=f"notebooks over {extract.MAX_NOTEBOOK_BYTES // 2**20} MB"):
         load_submission(huge)
 
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder import config, reference
 from autograder.cases import GRID
 from autograder.extract import Cell
 from autograder.sandbox import (REPO, SandboxStudent, default_hidden_paths, pids_of_uid,
@@ -188,7 +188,8 @@ def noisy(x):
     with cage(code) as student:
         result = student.call_full("noisy", np.ones(2))
         assert "Score: 100/100" in student.load_report.stdout
-    assert len(result.output) < 2 * 4000 + 200 and "more bytes of output cut" in result.output
+    assert len(result.output) < 2 * config.OUTPUT_LIMIT_CHARS + 200
+    assert "more bytes of output cut" in result.output
     out, err = capfd.readouterr()
     assert "PASSED" not in out + err and "Score" not in out + err
 
