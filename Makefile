@@ -44,6 +44,7 @@ bench: $(STAMP)
 # Rebuild solutions/ from tools/notebooks/, regenerate the student release notebooks/ with
 # nbgrader, and rebuild the example submissions from the new release.
 notebooks: $(STAMP)
+	$(RUN) -m tools.make_student_data
 	$(RUN) -m tools.build_notebooks
 	$(RUN) -m tools.make_examples
 

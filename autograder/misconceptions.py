@@ -14,7 +14,15 @@ variant's, and at least one must be the variant's: a `dw` from the last sample w
 `db` is still `grad-last-sample-only`.
 
 `mutates-input` and `library-convolution` have no variant: the graders' contract tests detect
-them (arguments after the call, static inspection of the source).
+them (arguments after the call, static inspection of the source). `slices-unpadded-x` usually
+shows as an exception instead of a value (a window past the edge of x): `raises` lists the
+exceptions that, raised on a call with pad > 0 by an answer right at pad 0, point to it.
+
+What students read of this table (descriptions, hints, the functions each mistake shows in)
+ships in helpers/data/course_rules.json, written by tools/make_student_data.py; the values of
+the variants on the public checks' cases ship in helpers/data/check_vectors.npz
+(tools/make_check_vectors.py). Adding a misconception: its entry below (with its variants) and
+its row in docs/CONTRACT.md, then both tools.
 
 A variant takes the call's arguments bound to the reference's signature (a dict with defaults
 filled in) and returns a tuple of mistaken values: several ways of making the same mistake, or
@@ -29,10 +37,8 @@ from itertools import permutations
 import numpy as np
 
 from autograder import reference
-from autograder.student_rules import FORBIDDEN_LIBRARIES
-
-FORWARD = ("conv_forward_naive", "conv_forward_partial", "conv_forward_im2col", "conv_forward_fft")
-BACKWARD = ("conv_backward_naive", "conv_backward_im2col")
+from autograder.contract import BACKWARD, FORWARD   # the layer's forward and backward passes
+from autograder.student_rules import FORBIDDEN_LIBRARIES, TOLERANCES
 
 # The functions whose values are compared with a faster reference that computes the same thing.
 SAME_AS = {
@@ -48,17 +54,24 @@ OTHER_ORDERS = tuple(p for p in permutations(IDENTITY) if p != IDENTITY)
 
 @dataclass(frozen=True)
 class Misconception:
-    """A known mistake: its id (docs/CONTRACT.md), what it is, a hint pointing to the fix, and
-    for each function it shows in, how to build the reference's output with it built in."""
+    """A known mistake: its id (docs/CONTRACT.md), what it is, a hint pointing to the fix (and
+    for some functions a hint of their own), for each function it shows in how to build the
+    reference's output with it built in, and the exceptions (type, words of the message) it
+    raises instead where it usually crashes."""
     id: str
     description: str
     hint: str
     variants: dict = field(default_factory=dict)   # function -> variant(bound) -> tuple of values
-    detected_by: str = "its value"                  # how a grader recognises it
+    hints: dict = field(default_factory=dict)      # function -> its own hint, replacing `hint`
+    raises: tuple = ()                             # (exception type, words of its message)
 
     @property
     def functions(self):
         return tuple(self.variants) if self.variants else tuple(reference.__all__)
+
+    def hint_for(self, function):
+        """The hint a student who made this mistake in `function` reads."""
+        return self.hints.get(function, self.hint)
 
 
 # --------------------------------------------------------------------------- the reference's pieces
@@ -310,16 +323,174 @@ def _for(functions, variant):
     return {fn: variant for fn in functions}
 
 
+def _flipped_backward(a):
+    """(dx, dw, db) of a backward pass that uses the flipped filter (dw flipped back to w's
+    layout)."""
+    dx, dw, db = _backward(a, w=a["w"][:, ::-1, ::-1, :])
+    return dx, dw[:, ::-1, ::-1, :], db
+
+
+def _window_size(w):
+    """f*f*C: the number of products in one window."""
+    return int(np.prod(np.shape(w)[-3:]))
+
+
+def _bias_per_product(a):
+    """b[k] added to each of the f*f*C products of a window instead of once to their sum."""
+    return _forward(a, b=np.asarray(a["b"]) * _window_size(a["w"][0]))
+
+
+def _transposed(a):
+    """The layer with u and v swapped: w[k, v, u, c] where w[k, u, v, c] belongs."""
+    return _forward(a, w=np.swapaxes(a["w"], 1, 2))
+
+
+def _transposed_backward(a):
+    dx, dw, db = _backward(a, w=np.swapaxes(a["w"], 1, 2))
+    return dx, np.swapaxes(dw, 1, 2), db
+
+
+def _top_left(x, p):
+    """x in the top-left corner of the padded frame, all 2*pad zeros below and to the right:
+    what windows placed for x_pad but read from x see."""
+    return np.pad(x, ((0, 2 * p), (0, 2 * p), (0, 0), (0, 0)))
+
+
+def _unpadded_windows(a):
+    return None if a["pad"] == 0 else _forward(a, x=_top_left(a["x"], a["pad"]), pad=0)
+
+
+def _cut_windows(a):
+    """The loop layers with each window sliced from x at its padded position,
+    x[i*s:i*s + f, j*s:j*s + f]: a window cut short by the edge of x to one row or column is
+    broadcast against the filter (numpy's rule); where one keeps more, or none, the call raises
+    (None)."""
+    x, w, b, s, p = a["x"], a["w"], np.asarray(a["b"]), a["stride"], a["pad"]
+    if p == 0:
+        return None
+    K, f, _, C = w.shape
+    H_out, W_out = _sizes(x.shape, f, s, p)
+    out = np.empty((H_out, W_out, K, x.shape[3]), dtype=np.result_type(x, w))
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x[i * s:i * s + f, j * s:j * s + f]
+            try:
+                window = np.broadcast_to(window, (f, f) + window.shape[2:])
+            except ValueError:
+                return None
+            out[i, j] = np.einsum("uvcn,kuvc->kn", window, w) + b[:, None]
+    return out
+
+
+def _unpadded_columns(a):
+    x, f, s, p = _im2col_args(a)
+    return None if p == 0 else reference.im2col(_top_left(x, p), f, s, 0)
+
+
+def _cut_columns(a):
+    """im2col copying the strided block of each window offset (u, v) from x at its padded
+    position, x[u:u + s*H_out:s, v:v + s*W_out:s]: a block cut short by the edge of x to one row
+    or column is broadcast into place; where one keeps more, or none, the call raises (None)."""
+    x, f, s, p = _im2col_args(a)
+    if p == 0:
+        return None
+    H_out, W_out = _sizes(x.shape, f, s, p)
+    cols = np.empty((f, f, H_out, W_out) + x.shape[2:], dtype=x.dtype)
+    for u in range(f):
+        for v in range(f):
+            try:
+                cols[u, v] = x[u:u + s * H_out:s, v:v + s * W_out:s]
+            except ValueError:
+                return None
+    return cols.transpose(0, 1, 4, 2, 3, 5).reshape(f * f * x.shape[2], -1)
+
+
+def _unpadded_backward(a):
+    """dw (and db) from windows of x instead of x_pad; dx right."""
+    if a["pad"] == 0:
+        return None
+    _, dw, db = _backward(a, x=_top_left(a["x"], a["pad"]), pad=0)
+    return _backward(a)[0], dw, db
+
+
+def _out_mat_untransposed(a):
+    """out_mat = w.reshape(K, -1) @ X_col reshaped to the output without moving its filter axis
+    (K, H_out*W_out*M) behind the positions: bias added before or after the reshape."""
+    x, w, s, p = a["x"], a["w"], a["stride"], a["pad"]
+    K, f = w.shape[:2]
+    H_out, W_out = _sizes(x.shape, f, s, p)
+    M = x.shape[3]
+    bias = np.asarray(a["b"])[:, None]
+    out_mat = w.reshape(K, -1) @ reference.im2col(x, f, s, p)
+    return ((out_mat + bias).reshape(H_out, W_out, K, M), out_mat.reshape(H_out, W_out, K, M) + bias,
+            (out_mat + bias).reshape(K, H_out, W_out, M))
+
+
+def _dout_untransposed(a):
+    """The backward pass with dout.reshape(K, -1) as dout_mat, its filter axis never moved to
+    the front: db from dout itself or from that matrix."""
+    dout, x, w, s, p = a["dout"], a["x"], a["w"], a["stride"], a["pad"]
+    K, f = w.shape[:2]
+    d = dout.reshape(K, -1)
+    dx = reference.col2im(w.reshape(K, -1).T @ d, x.shape, f, s, p)
+    dw = (d @ reference.im2col(x, f, s, p).T).reshape(w.shape)
+    return (dx, dw, dout.sum(axis=(0, 1, 3))), (dx, dw, d.sum(axis=1))
+
+
+def _fft_full(a):
+    """What the FFT layer computes over the padded plane (Hp, Wp, K, M) before cropping: the
+    circular convolution with the flipped filter, whose index (r, q) holds the window starting
+    at ((r - f + 1) mod Hp, (q - f + 1) mod Wp); no bias yet."""
+    x, w, p = a["x"], a["w"], a["pad"]
+    f = w.shape[1]
+    wrapped = np.pad(reference.zero_pad(x, p), ((f - 1, 0), (f - 1, 0), (0, 0), (0, 0)), mode="wrap")
+    return reference.conv_forward_im2col(wrapped, w, np.zeros(w.shape[0], dtype=x.dtype), 1, 0)
+
+
+def _crop(full, a, start):
+    """The rows and columns start, start + stride, ... of `full`, as many as the output has
+    (fewer where `full` ends first), plus the bias."""
+    s = a["stride"]
+    H_out, W_out = _sizes(a["x"].shape, a["w"].shape[1], s, a["pad"])
+    cropped = full[start:start + s * (H_out - 1) + 1:s, start:start + s * (W_out - 1) + 1:s]
+    return cropped + np.asarray(a["b"])[:, None]
+
+
+def _crop_at_zero(a):
+    """The full FFT result cropped from row and column 0: the f - 1 shift left out. (Cropping
+    one further, from f, is not told apart: with pad 1 it equals ignoring the padding.)"""
+    return None if a["w"].shape[1] == 1 else _crop(_fft_full(a), a, 0)
+
+
+def _irfft2_without_s(a):
+    """The FFT layer with the inverse transform's size left out: irfft2 then returns
+    2 * (Wp // 2) columns, one short and with wrong values when Wp is odd."""
+    full = _fft_full(a)
+    short = np.fft.irfft2(np.fft.rfft2(full, axes=(0, 1)), axes=(0, 1))
+    return None if short.shape == full.shape else _crop(short, a, a["w"].shape[1] - 1)
+
+
+def _channel_flips(a):
+    """The filter flipped along its channel axis too (and its filter axis: np.flip(w))."""
+    w = a["w"]
+    return tuple(_forward(a, w=v) for v in (w[:, :, :, ::-1], w[::-1, :, :, ::-1]))
+
+
 # --------------------------------------------------------------------------- the table
 TABLE = (
     Misconception(
         "true-convolution",
-        "the kernel is flipped: the layer computes a true convolution, not a cross-correlation",
+        "the result is a true convolution (the filter flipped), not the layer's cross-correlation",
         "a convolutional layer multiplies x_pad[i*s + u, j*s + v, c] by w[k, u, v, c] with the "
         "same u and v: do not flip the filter (no w[::-1], no f-1-u indices). For the FFT layer, "
         "flip the filter before transforming it, because the convolution theorem computes a "
         "true convolution",
-        {**_for(FORWARD, _one(_flipped)), "conv_single_step": _one(_flipped_step)},
+        {**_for(FORWARD, _one(_flipped)), "conv_single_step": _one(_flipped_step),
+         **_for(BACKWARD, _one(_flipped_backward))},
+        hints={"conv_forward_fft":
+               "the product of two transforms is a true convolution, so the filter must be "
+               "flipped first: transform w[:, ::-1, ::-1, :] (both spatial axes, not the channels), "
+               "then the cropped result is the layer's cross-correlation"},
     ),
     Misconception(
         "missing-bias",
@@ -421,11 +592,80 @@ TABLE = (
         _for(BACKWARD, _one_sample),
     ),
     Misconception(
+        "bias-inside-window-sum",
+        "the bias is added inside the window's sum, so it is counted f*f*C times",
+        "add b[k] once per output value, after summing the f*f*C products of the window "
+        "(np.sum(window * w[k]) + b[k], not np.sum(window * w[k] + b[k]); in the seven loops, "
+        "start the sum at b[k] or add it after the u, v, c loops)",
+        {"conv_single_step": _one(lambda a: float(np.sum(a["x_slice"] * a["w_k"] + a["b_k"]))),
+         "conv_forward_naive": _one(_bias_per_product), "conv_forward_partial": _one(_bias_per_product)},
+    ),
+    Misconception(
+        "u-v-swapped",
+        "the window offsets u and v are swapped: the filter is used transposed",
+        "u is the row offset and v the column offset in both places: x_pad[i*stride + u, "
+        "j*stride + v, c] goes with w[k, u, v, c] (not w[k, v, u, c])",
+        {"conv_single_step": _one(lambda a: float(np.sum(a["x_slice"] * np.swapaxes(a["w_k"], 0, 1))
+                                                  + a["b_k"])),
+         "conv_forward_naive": _one(_transposed), "conv_forward_partial": _one(_transposed),
+         "conv_backward_naive": _one(_transposed_backward)},
+    ),
+    Misconception(
+        "slices-unpadded-x",
+        "the windows are taken from x instead of the padded x_pad",
+        "windows are positions in the PADDED input: take them from x_pad = zero_pad(x, pad), "
+        "of shape (H + 2*pad, W + 2*pad, C, M), not from x (with pad > 0 the last windows run "
+        "past the edge of x); in the backward pass, scatter into a padded gradient the same way "
+        "and crop it at the end",
+        {**_for(FORWARD, _one(_unpadded_windows)),
+         "im2col": lambda a: tuple(v for v in (_cut_columns(a), _unpadded_columns(a)) if v is not None),
+         **_for(("conv_forward_naive", "conv_forward_partial"),
+                lambda a: tuple(v for v in (_cut_windows(a), _unpadded_windows(a)) if v is not None)),
+         **_for(BACKWARD, _one(_unpadded_backward))},
+        raises=(("IndexError", "out of bounds"), ("ValueError", "broadcast")),
+    ),
+    Misconception(
+        "out-mat-not-transposed",
+        "out_mat (K, H_out*W_out*M) is reshaped to the output without moving its filter axis",
+        "out_mat's rows are the K filters: reshape it to (K, H_out, W_out, M) first, then move "
+        "the filter axis to third place with .transpose(1, 2, 0, 3) to get (H_out, W_out, K, M)",
+        {"conv_forward_im2col": _out_mat_untransposed},
+    ),
+    Misconception(
+        "dout-not-transposed",
+        "dout is reshaped to (K, -1) without moving its filter axis to the front first",
+        "dout is (H_out, W_out, K, M): move the filter axis to the front, "
+        "dout.transpose(2, 0, 1, 3), before reshaping it to dout_mat (K, H_out*W_out*M), so "
+        "that its columns follow X_col's (i, j, n) order",
+        {"conv_backward_im2col": _dout_untransposed},
+    ),
+    Misconception(
+        "fft-wrong-crop",
+        "the valid outputs are cropped from the wrong place of the FFT's full result",
+        "the full (circular) result of the FFT is shifted by f - 1: the window starting at row "
+        "i*stride sits at row f - 1 + i*stride, so crop rows and columns from f - 1 on (the "
+        "first f - 1 wrap around the border), stepping by the stride",
+        {"conv_forward_fft": _one(_crop_at_zero)},
+    ),
+    Misconception(
+        "irfft2-without-s",
+        "the inverse transform is taken without its size, s=",
+        "pass s=(Hp, Wp) to np.fft.irfft2 as well as to the filters' rfft2: from a half "
+        "spectrum the inverse cannot tell an odd width from an even one, and guesses even",
+        {"conv_forward_fft": _one(_irfft2_without_s)},
+    ),
+    Misconception(
+        "fft-flips-channels",
+        "the filter is flipped along its channel axis (or all its axes) as well as u and v",
+        "flip only the two spatial axes, w[:, ::-1, ::-1, :]: the channels are summed, not slid "
+        "over (np.flip(w) without axes flips all four axes, the filters and the channels too)",
+        {"conv_forward_fft": _channel_flips},
+    ),
+    Misconception(
         "mutates-input",
         "the function changes its input arrays",
         "never write into x, w, b, dout or X_col: work on a copy (zero_pad returns a new array; "
         "use out = np.zeros(...) for results, and `a = a + 1` rather than `a += 1` on an input)",
-        detected_by="the contract test that compares the arguments before and after the call",
     ),
     Misconception(
         "library-convolution",
@@ -433,7 +673,6 @@ TABLE = (
         "the point of the exercise is to build the layer yourself: use numpy's array operations, "
         "matrix products and FFTs, not " + ", ".join(FORBIDDEN_LIBRARIES[:-1]) + " or "
         + FORBIDDEN_LIBRARIES[-1],
-        detected_by="static inspection of the submission's source",
     ),
 )
 
@@ -462,8 +701,9 @@ def variants(misconception_id, function, args, kwargs):
 
 # --------------------------------------------------------------------------- comparing values
 def tolerance(dtype):
-    """(rtol, atol scale) for comparing arrays of `dtype` with the reference."""
-    return (1e-4, 1e-4) if np.dtype(dtype) == np.float32 else (1e-7, 1e-9)
+    """(rtol, atol scale) for comparing arrays of `dtype` with the reference
+    (autograder.student_rules.TOLERANCES; float64's for every dtype but float32)."""
+    return TOLERANCES["float32" if np.dtype(dtype) == np.float32 else "float64"]
 
 
 def values_match(a, b):
@@ -482,8 +722,9 @@ def values_match(a, b):
         return bool(np.allclose(a, b, rtol=rtol, atol=atol * scale))
     if isinstance(a, int) and isinstance(b, int):
         return a == b
+    rtol, atol = TOLERANCES["float64"]
     return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(
-        a, b, rel_tol=1e-7, abs_tol=1e-9)
+        a, b, rel_tol=rtol, abs_tol=atol)
 
 
 def shape_of(value):

@@ -2,8 +2,10 @@
 import ast
 import copy
 import inspect
+import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import matplotlib
@@ -13,9 +15,10 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from autograder import reference as ref
+from autograder import misconceptions, reference as ref
 from autograder.student import InProcessStudent
 from helpers import checks, gradcheck, plots, timing
+from helpers.rules import rules
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPERS = ROOT / "helpers"
@@ -260,47 +263,55 @@ def wrong_im2col(x, f, stride=1, pad=0):
     return ref.im2col(x, f, stride, pad) * 2.0
 
 
+def named(name, fn):
+    """A copy of the function fn (its code, globals and defaults) under the name of a contract
+    function, as a notebook defines it."""
+    return types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+
+
+EMPTY_AT_PAD_ZERO = r"\[pad:-pad\] returns an empty array when pad == 0"
+OVERWRITES = r"assigned \(`=`\) instead of summed \(`\+=`\)"
 MISTAKES = [
     # (check, the mistaken function, functions passed after it, what the message must say)
-    (checks.check_conv_forward, flipped_forward, (), "flipped-kernel convolution: the layer is cross-correlation"),
-    (checks.check_conv_forward, forward_without_bias, (), "bias missing"),
+    (checks.check_conv_forward, flipped_forward, (), r"true convolution \(the filter flipped\).*do not flip"),
+    (checks.check_conv_forward, forward_without_bias, (), "the bias is missing"),
     (checks.check_conv_forward, forward_ignoring_stride, (),
-     r"stride ignored.*H_out=7, W_out=9, the sizes for stride 1"),
-    (checks.check_conv_forward, forward_stepping_by_one, (), "stride ignored"),
-    (checks.check_conv_forward, forward_ignoring_padding, (), "padding ignored"),
-    (checks.check_conv_forward, forward_with_ceil_size, (), "output size rounded up"),
-    (checks.check_conv_forward, forward_height_width_swapped, (), "height and width swapped"),
+     r"stepped by 1 whatever the stride.*H_out=7, W_out=9, the sizes for stride 1"),
+    (checks.check_conv_forward, forward_stepping_by_one, (), "stepped by 1 whatever the stride"),
+    (checks.check_conv_forward, forward_ignoring_padding, (), "no zero padding is applied"),
+    (checks.check_conv_forward, forward_with_ceil_size, (), "rounded up or to the nearest integer"),
+    (checks.check_conv_forward, named("conv_forward_naive", forward_height_width_swapped), (),
+     "height and width swapped"),
     (checks.check_conv_forward, forward_axes_kmhw, (),
      r"axes are in another order: the layout is \(H_out, W_out, K, M\)"),
-    (checks.check_conv_output_size, ceil_output_size, (), "output size rounded up"),
+    (checks.check_conv_output_size, ceil_output_size, (), "rounded up or to the nearest integer"),
     (checks.check_conv_output_size, float_output_size, (), "integer division"),
-    (checks.check_conv_output_size, output_size_ignoring_stride, (), "stride ignored"),
+    (checks.check_conv_output_size, output_size_ignoring_stride, (), "stepped by 1 whatever the stride"),
     (checks.check_conv_output_size, output_size_without_error, (), "raise ValueError"),
-    (checks.check_zero_pad, pad_every_axis, (), "padded the channel axis too"),
+    (checks.check_zero_pad, pad_every_axis, (), "also pads the channel or the sample axis"),
     (checks.check_zero_pad, pad_one_side, (), "padded one side only"),
     (checks.check_zero_pad, pad_with_ones, (), "border is not all zeros"),
-    (checks.check_zero_pad, pad_by_minus_slicing, (), r"\[p:-p\] is empty when pad == 0"),
-    (checks.check_conv_single_step, single_step_without_bias, (), "bias missing"),
-    (checks.check_conv_single_step, single_step_flipped, (), "flipped-kernel"),
+    (checks.check_zero_pad, pad_by_minus_slicing, (), EMPTY_AT_PAD_ZERO),
+    (checks.check_conv_single_step, single_step_without_bias, (), "the bias is missing"),
+    (checks.check_conv_single_step, single_step_flipped, (), "true convolution"),
     (checks.check_conv_single_step, single_step_without_sum, (), "instead of one number"),
-    (checks.check_im2col, im2col_rows_cuv, (), r"rows ordered differently from \(u, v, c\)"),
-    (checks.check_im2col, im2col_rows_vuc, (), r"rows ordered differently from \(u, v, c\)"),
-    (checks.check_im2col, im2col_columns_nij, (), r"columns ordered differently from \(i, j, n\)"),
+    (checks.check_im2col, im2col_rows_cuv, (), r"flattened in another order than \(u, v, c\)"),
+    (checks.check_im2col, im2col_rows_vuc, (), r"flattened in another order than \(u, v, c\)"),
+    (checks.check_im2col, im2col_columns_nij, (), r"columns of X_col are in another order than \(i, j, n\)"),
     (checks.check_im2col, im2col_transposed, (), "X_col is transposed"),
-    (checks.check_im2col, im2col_ignoring_stride, (), "stride ignored"),
-    (checks.check_col2im, col2im_overwriting, (ref.im2col,), r"overwritten instead of summed \(use \+=\)"),
+    (checks.check_im2col, im2col_ignoring_stride, (), "stepped by 1 whatever the stride"),
+    (checks.check_col2im, col2im_overwriting, (ref.im2col,), OVERWRITES),
     (checks.check_col2im, col2im_keeping_padding, (ref.im2col,),
      r"the result has the padded shape \(7, 7, 1, 1\) but x_shape is \(5, 5, 1, 1\): did you return the padded"),
-    (checks.check_col2im, col2im_minus_slicing, (ref.im2col,), r"\[p:-p\] is empty when pad == 0"),
+    (checks.check_col2im, col2im_minus_slicing, (ref.im2col,), EMPTY_AT_PAD_ZERO),
     (checks.check_col2im, ref.col2im, (wrong_im2col,), r"col2im passed the stored vectors, so check im2col"),
     (checks.check_conv_backward, backward_keeping_padding, (),
      r"dx has the padded shape .* did you return the padded gradient\?"),
-    (checks.check_conv_backward, backward_minus_slicing, (), r"\[p:-p\] is empty when pad == 0"),
-    (checks.check_conv_backward, backward_last_sample, (), "dw/db from one sample only"),
-    (checks.check_conv_backward, backward_flipped, (), "flipped-kernel"),
-    (checks.check_conv_backward, backward_stepping_by_one, (), "stride ignored"),
-    (checks.check_conv_backward, backward_through_overwriting_col2im, (),
-     "only pixels covered by several windows are wrong"),
+    (checks.check_conv_backward, backward_minus_slicing, (), EMPTY_AT_PAD_ZERO),
+    (checks.check_conv_backward, backward_last_sample, (), "dw or db is taken from one sample"),
+    (checks.check_conv_backward, backward_flipped, (), "true convolution"),
+    (checks.check_conv_backward, backward_stepping_by_one, (), "stepped by 1 whatever the stride"),
+    (checks.check_conv_backward, backward_through_overwriting_col2im, (), OVERWRITES),
     (checks.check_conv_backward, backward_db_per_sample, (), r"sum dout over H_out, W_out and the M samples"),
     (checks.check_conv_backward, backward_two_values, (), r"expected the tuple \(dx, dw, db\)"),
 ]
@@ -410,6 +421,130 @@ def test_returning_nothing_is_explained():
         checks.check_im2col(lambda x, f, stride=1, pad=0: None)
 
 
+def test_a_mistake_s_hint_is_the_one_for_the_function_checked():
+    unflipped = lambda x, w, b, stride=1, pad=0: ref.conv_forward_im2col(x, w[:, ::-1, ::-1, :], b, stride, pad)
+    hint = misconceptions.get("true-convolution")
+    with pytest.raises(AssertionError) as failure:
+        checks.check_conv_forward(named("conv_forward_fft", unflipped))
+    assert hint.hint_for("conv_forward_fft") in str(failure.value)
+    assert hint.hint_for("conv_forward_fft") != hint.hint
+    with pytest.raises(AssertionError) as failure:
+        checks.check_conv_forward(named("conv_forward_naive", unflipped))
+    assert hint.hint in str(failure.value)
+
+
+def partial_from_x(x, w, b, stride=1, pad=0):
+    """conv_forward_partial slicing its windows from x, not the padded x: windows cut short by
+    x's edge to one row or column are broadcast, others raise."""
+    K, f = w.shape[:2]
+    H_out, W_out = ((n + 2 * pad - f) // stride + 1 for n in x.shape[:2])
+    out = np.zeros((H_out, W_out, K, x.shape[3]))
+    for n in range(x.shape[3]):
+        for k in range(K):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x[i * stride:i * stride + f, j * stride:j * stride + f, :, n]
+                    out[i, j, k, n] = np.sum(window * w[k]) + b[k]
+    return out
+
+
+def naive_from_x(x, w, b, stride=1, pad=0):
+    """The seven loops indexing x, not the padded x: an IndexError past its edge."""
+    K, f = w.shape[:2]
+    H_out, W_out = ((n + 2 * pad - f) // stride + 1 for n in x.shape[:2])
+    out = np.zeros((H_out, W_out, K, x.shape[3]))
+    for n, k, i, j in np.ndindex(x.shape[3], K, H_out, W_out):
+        out[i, j, k, n] = b[k] + sum(x[i * stride + u, j * stride + v, c, n] * w[k, u, v, c]
+                                     for u, v, c in np.ndindex(f, f, x.shape[2]))
+    return out
+
+
+@pytest.mark.parametrize("mistaken, problem", [(partial_from_x, "wrong values in out"),
+                                               (naive_from_x, "raised IndexError: index 9 is out of bounds")])
+def test_windows_taken_from_x_are_recognised_from_their_values_or_their_error(mistaken, problem):
+    with pytest.raises(AssertionError) as failure:
+        checks.check_conv_forward(mistaken)
+    text = str(failure.value)
+    assert text.splitlines()[0].startswith(f"{mistaken.__name__}: {problem}"), text
+    assert misconceptions.get("slices-unpadded-x").hint in text
+
+
+# --------------------------------------------------------------------------- the contract's other rules
+def as_float64(fn):
+    """fn, its results cast to float64 whatever the inputs' dtype."""
+    def call(*args):
+        result = fn(*args)
+        if isinstance(result, tuple):
+            return tuple(np.asarray(v, dtype=np.float64) for v in result)
+        return np.asarray(result, dtype=np.float64)
+    return call
+
+
+def without_value_errors(fn):
+    """fn, but returning an array where it should raise ValueError."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except ValueError:
+            return np.zeros(1)
+    return call
+
+
+def writes_into(fn, position):
+    def call(*args):
+        result = fn(*args)
+        args[position][...] = 0
+        return result
+    return call
+
+
+def pad_returning_x(x, pad):
+    return x if pad == 0 else ref.zero_pad(x, pad)
+
+
+def forward_calling_numpy_convolve(x, w, b, stride=1, pad=0):
+    np.convolve                                    # named in the body: the static rule sees it
+    return ref.conv_forward_im2col(x, w, b, stride, pad)
+
+
+BROKEN_RULES = [
+    # (check, function name, the function breaking a rule, what the warning must name)
+    (checks.check_conv_forward, "conv_forward_im2col", as_float64(ref.conv_forward_im2col),
+     r"float32 inputs gave float64 results.*dtype=x\.dtype"),
+    (checks.check_conv_backward, "conv_backward_im2col", as_float64(ref.conv_backward_im2col),
+     r"float32 inputs gave float64, float64, float64 results"),
+    (checks.check_im2col, "im2col", as_float64(ref.im2col), "float32 inputs gave float64"),
+    (checks.check_zero_pad, "zero_pad", as_float64(ref.zero_pad), "float32 inputs gave float64"),
+    (checks.check_conv_forward, "conv_forward_naive", without_value_errors(ref.conv_forward_naive),
+     r"returned ndarray with x of shape \(4, 5, 2, 1\), f=7.*ValueError"),
+    (checks.check_col2im, "col2im", without_value_errors(ref.col2im), "returned ndarray with x of shape"),
+    (checks.check_zero_pad, "zero_pad", pad_returning_x, "shares memory with x.*a NEW array"),
+    (checks.check_conv_backward, "conv_backward_naive", writes_into(ref.conv_backward_naive, 0),
+     r"changed its argument dout.*" + re.escape(misconceptions.get("mutates-input").hint)),
+    (checks.check_conv_forward, "conv_forward_naive", forward_calling_numpy_convolve,
+     r"calls numpy\.convolve.*" + re.escape(misconceptions.get("library-convolution").hint)),
+]
+
+
+@pytest.mark.parametrize("check, name, function, warning", BROKEN_RULES,
+                         ids=[f"{r[1]}-{i}" for i, r in enumerate(BROKEN_RULES)])
+def test_a_broken_rule_is_a_warning_with_its_fix(check, name, function, warning, capsys):
+    others = (ref.im2col,) if check is checks.check_col2im else ()
+    check(named(name, function), *others)               # the values are right: no failure
+    out = capsys.readouterr().out
+    warnings = "\n".join(line for line in out.splitlines() if not line.startswith("✓ "))
+    assert warnings.startswith(f"⚠ {name}: ") and re.search(warning, warnings, re.S), out
+    assert re.fullmatch(f"⚠ {name}: the values are right, but the hidden tests also check the rules? above",
+                        warnings.splitlines()[-1])
+
+
+def test_rules_that_hold_are_one_line(capsys):
+    checks.check_conv_forward(ref.conv_forward_naive)
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == ("✓ conv_forward_naive: float32 kept; x, w, b unchanged; ValueError when the filter "
+                    "does not fit; ValueError on a channel mismatch")
+
+
 # --------------------------------------------------------------------------- gradcheck
 def test_numerical_gradient_matches_an_analytic_gradient():
     rng = np.random.default_rng(0)
@@ -487,6 +622,58 @@ def test_estimate_by_scaling_scales_by_the_mac_ratio(monkeypatch):
 
 def test_estimate_by_scaling_measures_for_real():
     assert timing.estimate_by_scaling(sum, ([1, 2, 3],), 3, 300, repeats=2) > 0
+
+
+def test_best_time_is_the_least_of_the_repeats(monkeypatch):
+    clock = iter([0.0, 0.5, 1.0, 1.2, 2.0, 2.9])                 # three calls: 0.5, 0.2, 0.9 s
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: next(clock))
+    assert timing.best_time(lambda: None, repeats=3, warmup=0) == pytest.approx(0.2)
+
+
+def test_report_speedup_times_the_demo_layer_and_says_what_to_expect(capsys):
+    expected = rules()["speedups"]["conv_forward_im2col"]
+    shapes = []
+
+    def conv_forward_im2col(x, w, b, stride=1, pad=0):
+        shapes.append((x.shape, w.shape, b.shape, stride, pad))
+        return ref.conv_forward_im2col(x, w, b, stride, pad)
+
+    result = timing.report_speedup(conv_forward_im2col, conv_forward_im2col, repeats=1, warmup=0)
+    c = expected["case"]
+    assert set(shapes) == {((c["H"], c["W"], c["C"], c["M"]), (c["K"], c["f"], c["f"], c["C"]), (c["K"],),
+                            c["stride"], c["pad"])}
+    line = capsys.readouterr().out.strip()
+    # the same function against itself is about 1x: far from the 800x expected
+    assert line.startswith(f"conv_forward_im2col on {expected['describe']}: expect about 800x faster than "
+                           "the seven loops; yours is ")
+    assert f"too slow for the hidden timing test, which asks for about {expected['at_least']:.0f}x here" in line
+    assert line.endswith(expected["look_for"])
+    assert result["expected"] == expected["measured"] and result["speedup"] < expected["at_least"]
+
+
+def test_report_speedup_builds_backward_arguments_and_handles_a_stub(capsys):
+    def conv_backward_im2col(dout, x, w, stride=1, pad=0):
+        raise NotImplementedError()
+    assert timing.report_speedup(conv_backward_im2col, ref.conv_backward_naive) is None
+    assert capsys.readouterr().out == "conv_backward_im2col: not written yet, nothing to time\n"
+    seen = []
+    timing.report_speedup(lambda *args: seen.append(args) or ref.conv_backward_im2col(*args),
+                          ref.conv_backward_im2col, name="conv_backward_im2col", repeats=1, warmup=0)
+    dout, x, w, stride, pad = seen[0]
+    assert dout.shape == ref.conv_forward_im2col(x, w, np.zeros(w.shape[0]), stride, pad).shape
+    with pytest.raises(ValueError, match="no demo layer for 'im2col'; pass name= one of conv_forward_partial"):
+        timing.report_speedup(ref.im2col, ref.im2col)
+
+
+@pytest.mark.parametrize("speedup, says", [
+    (500.0, "as expected."),
+    (150.0, "slower than the course's version, but fast enough for the hidden timing test (about 100x "
+            "here). To close the gap: "),
+    (20.0, "too slow for the hidden timing test, which asks for about 100x here. Look for: "),
+])
+def test_the_verdict_compares_with_the_course_and_the_hidden_limit(speedup, says):
+    expected = {"measured": 800.0, "at_least": 100.0, "look_for": "the loops."}
+    assert timing._verdict(speedup, expected) in (says, says + "the loops.")
 
 
 # --------------------------------------------------------------------------- plots
@@ -603,7 +790,36 @@ def test_check_vectors_are_up_to_date_with_the_reference(tmp_path):
             np.testing.assert_allclose(shipped[key], fresh[key], rtol=1e-12, atol=1e-12, err_msg=key)
         else:
             assert np.array_equal(shipped[key], fresh[key]), key
-    assert (HELPERS / "data" / "check_vectors.npz").stat().st_size < 200_000
+    assert (HELPERS / "data" / "check_vectors.npz").stat().st_size < 256_000
+
+
+def test_course_rules_are_up_to_date_with_the_autograder(tmp_path):
+    out = tmp_path / "rules.json"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "make_student_data.py"), "--out", str(out)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    shipped = (HELPERS / "data" / "course_rules.json").read_text(encoding="utf-8")
+    assert shipped == out.read_text(encoding="utf-8"), "run make notebooks (tools/make_student_data.py)"
+
+
+def test_course_rules_say_what_the_autograder_says():
+    shipped = rules()
+    assert list(shipped["misconceptions"]) == list(misconceptions.IDS)
+    fft = shipped["misconceptions"]["true-convolution"]
+    assert fft["hints"]["conv_forward_fft"] == misconceptions.get("true-convolution").hint_for("conv_forward_fft")
+    assert shipped["tolerances"]["float32"] == list(misconceptions.tolerance(np.float32))
+    assert shipped["public_checks"]["check_conv_forward"] == [
+        "conv_forward_naive", "conv_forward_partial", "conv_forward_im2col", "conv_forward_fft"]
+    im2col = shipped["speedups"]["conv_forward_im2col"]
+    assert im2col["at_least"] == pytest.approx(im2col["measured"] / 8)          # IM2COL_MAX_RATIO
+    assert shipped["speedups"]["conv_forward_partial"]["at_least"] == 5         # PARTIAL_MIN_SPEEDUP_VS_NAIVE
+
+
+def test_the_hand_worked_values_are_the_reference_s():
+    data = checks._vectors()
+    np.testing.assert_array_equal(data["conv_forward/hand/expected"], checks._grid(checks._OUT))
+    np.testing.assert_array_equal(data["conv_backward/hand/dx/expected"], checks._grid(checks._DX))
+    np.testing.assert_array_equal(data["conv_backward/hand/dw/expected"][0, :, :, 0], checks._DW)
+    assert float(data["conv_single_step/hand/expected"]) == 38.0
 
 
 def test_check_vectors_include_the_agreed_cases():
@@ -618,7 +834,7 @@ def test_check_vectors_include_the_agreed_cases():
 
 
 def test_helpers_import_without_autograder_from_anywhere(tmp_path):
-    code = ("import sys, helpers.checks, helpers.gradcheck, helpers.timing, helpers.plots\n"
+    code = ("import sys, helpers.checks, helpers.gradcheck, helpers.timing, helpers.plots, helpers.rules\n"
             "assert not [m for m in sys.modules if m.split('.')[0] == 'autograder'], 'autograder imported'\n"
             "print(len(helpers.checks._vectors()))")
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,

@@ -15,7 +15,9 @@ from autograder.graders import inputs
 SPEC_IDS = ("true-convolution", "missing-bias", "ignores-stride", "ignores-padding",
             "output-size-rounding", "pads-every-axis", "im2col-row-order", "im2col-column-order",
             "col2im-overwrites-overlap", "dx-keeps-padding", "empty-at-pad-zero",
-            "grad-last-sample-only", "mutates-input", "library-convolution")
+            "grad-last-sample-only", "bias-inside-window-sum", "u-v-swapped", "slices-unpadded-x",
+            "out-mat-not-transposed", "dout-not-transposed", "fft-wrong-crop", "irfft2-without-s",
+            "fft-flips-channels", "mutates-input", "library-convolution")
 
 VARIANTS = [(m.id, function) for m in misconceptions.TABLE for function in m.variants]
 
@@ -61,6 +63,7 @@ SHAPE_CHANGING = [
     ("output-size-rounding", "im2col"), ("pads-every-axis", "zero_pad"),
     ("dx-keeps-padding", "col2im"), ("dx-keeps-padding", "conv_backward_naive"),
     ("empty-at-pad-zero", "col2im"), ("empty-at-pad-zero", "conv_backward_im2col"),
+    ("out-mat-not-transposed", "conv_forward_im2col"), ("irfft2-without-s", "conv_forward_fft"),
 ]
 
 

@@ -2,18 +2,21 @@
 
     python tools/make_check_vectors.py [--out PATH]
 
-Every expected value comes from autograder.reference on cases of autograder.cases (fixed seeds),
-so the file changes only when the reference or the case table does. Next to each expected value
-it stores what some known mistakes (docs/CONTRACT.md "Known mistakes" ids) would return, taken from
-autograder.misconceptions (the reference with each mistake built in), so helpers.checks can
-name a student's mistake without
-containing any implementation. Keys (all arrays, allow_pickle=False):
+Every expected value comes from autograder.reference on cases of autograder.cases (fixed seeds)
+and on the hand-worked layer of helpers.checks, so the file changes only when the reference, the
+case table or the hand-worked case does. Next to each expected value it stores what every known
+mistake (docs/CONTRACT.md "Known mistakes" ids) of the functions the target's public check
+checks would return, taken from autograder.misconceptions (the reference with each mistake
+built in), so helpers.checks can name a student's mistake without containing any
+implementation. Keys (all arrays, allow_pickle=False):
 
     case/<cid>/{x, w, b, f, stride, pad, describe} (+ dout, cols for the backward cases)
     <target>/expected, <target>/mistake/<id>/<n>      n = 0, 1, ... variants of one mistake
       targets: conv_single_step/<cid> (+ x_slice, w_k, b_k), conv_forward/<cid>, im2col/<cid>,
                col2im/<cid> (+ counts: windows covering each pixel, (H, W)),
                conv_backward/<cid>/dx, conv_backward/<cid>/dw, conv_backward/<cid>/db
+      cid "hand": the hand-worked 3x3 layer (conv_single_step, conv_forward, conv_backward);
+      im2col/hand0, im2col/hand1: check_im2col's hand-worked calls
 """
 import argparse
 import sys
@@ -21,12 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import misconceptions, reference as ref
+from autograder import contract, misconceptions, reference as ref
 from autograder.cases import GRID, SEED_CASES
+from helpers import checks
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "helpers" / "data" / "check_vectors.npz"
-MAX_VARIANTS = 5    # variants stored per mistake and target: all five other (u, v, c) orders
+# Variants stored per mistake and target: all five other (u, v, c) orders for im2col, whose
+# check teaches them; two elsewhere (the file ships with every student's helpers).
+MAX_VARIANTS = {"check_im2col": 5}
+OTHER_MAX_VARIANTS = 2
 
 
 def _pick(predicate):
@@ -55,26 +62,61 @@ def _case_arrays(cid):
 
 
 def _target(out, key, expected, mistakes):
-    """Store expected and every mistake variant that differs from it (in shape or value)."""
+    """Store expected and every mistake variant that differs from it (in shape or value, by the
+    graders' comparison), the variants in float32: they only name a mistake, and half the bytes
+    ship."""
     out[f"{key}/expected"] = expected
     for mid, variants in mistakes.items():
-        kept = [v for v in variants
-                if v.shape != expected.shape or not np.allclose(v, expected, rtol=1e-6, atol=1e-8)]
+        kept = [v for v in variants if not misconceptions.values_match(v, expected)]
         for n, v in enumerate(kept):
-            out[f"{key}/mistake/{mid}/{n}"] = v
+            out[f"{key}/mistake/{mid}/{n}"] = v.astype(np.float32)
 
 
-def _mistakes(function, args, ids):
-    """{id: [values]}: the reference with each mistake built in (autograder.misconceptions, the
-    one table of known mistakes), at most MAX_VARIANTS of each, for one call of `function`."""
-    return {mid: [np.asarray(v) if not isinstance(v, tuple) else tuple(map(np.asarray, v))
-                  for v in misconceptions.variants(mid, function, args, {})[:MAX_VARIANTS]]
-            for mid in ids}
+def _checked_by(check):
+    """The contract functions whose notebook cells call the public check `check`."""
+    return [f for f, spec in contract.FUNCTIONS.items() if spec.public_check == check]
+
+
+def _mistakes(check, args):
+    """{id: [values]}: the reference with each known mistake built in (autograder.misconceptions,
+    the one table of known mistakes) for one call of every function `check` checks, the same
+    value once, at most MAX_VARIANTS of each mistake, in the table's order."""
+    limit = MAX_VARIANTS.get(check, OTHER_MAX_VARIANTS)
+    out = {}
+    for m in misconceptions.TABLE:
+        values = []
+        for function in _checked_by(check):
+            for v in misconceptions.variants(m.id, function, args, {}):
+                v = tuple(map(np.asarray, v)) if isinstance(v, tuple) else np.asarray(v)
+                if not any(misconceptions.values_match(v, seen) for seen in values):
+                    values.append(v)
+        if values:
+            out[m.id] = values[:limit]
+    return out
+
+
+def _backward_targets(out, cid, args):
+    mistakes = _mistakes("check_conv_backward", args)
+    for n, (part, value) in enumerate(zip(("dx", "dw", "db"), ref.conv_backward_im2col(*args))):
+        _target(out, f"conv_backward/{cid}/{part}", value,
+                {mid: [v[n] for v in vs] for mid, vs in mistakes.items()})
 
 
 def build():
     """All arrays of the check-vector file, as a dict key -> array."""
     out = {}
+    # the hand-worked layer of helpers.checks: one window, the layer, the backward pass
+    x, w, b = checks.hand_worked_layer()
+    args = (x[:2, :2, :, 0], w[0], float(b[0]))
+    _target(out, "conv_single_step/hand", np.float64(ref.conv_single_step(*args)),
+            _mistakes("check_conv_single_step", args))
+    args = (x, w, b, 1, 0)
+    _target(out, "conv_forward/hand", ref.conv_forward_im2col(*args), _mistakes("check_conv_forward", args))
+    dout = np.ones(ref.conv_forward_im2col(*args).shape)
+    _backward_targets(out, "hand", (dout, x, w, 1, 0))
+    for n, args in enumerate(checks.hand_worked_columns()):
+        _target(out, f"im2col/hand{n}", ref.im2col(*args), _mistakes("check_im2col", args))
+
     for cid, case in CASES.items():
         _, x, w, b, dout, cols = _case_arrays(cid)
         stored = dict(x=x, w=w, b=b, f=np.int64(case.f), stride=np.int64(case.stride),
@@ -89,36 +131,26 @@ def build():
     key = "conv_single_step/lecture"
     out.update({f"{key}/x_slice": x_slice, f"{key}/w_k": w_k, f"{key}/b_k": b_k})
     args = (x_slice, w_k, b_k)
-    _target(out, key, np.float64(ref.conv_single_step(*args)),
-            _mistakes("conv_single_step", args, ("true-convolution", "missing-bias")))
+    _target(out, key, np.float64(ref.conv_single_step(*args)), _mistakes("check_conv_single_step", args))
 
     for cid in FORWARD:
         case, x, w, b, _, _ = _case_arrays(cid)
         args = (x, w, b, case.stride, case.pad)
-        _target(out, f"conv_forward/{cid}", ref.conv_forward_im2col(*args),
-                _mistakes("conv_forward_im2col", args,
-                          ("true-convolution", "missing-bias", "ignores-stride")))
+        _target(out, f"conv_forward/{cid}", ref.conv_forward_im2col(*args), _mistakes("check_conv_forward", args))
 
     for cid in IM2COL:
         case, x, *_ = _case_arrays(cid)
         args = (x, case.f, case.stride, case.pad)
-        _target(out, f"im2col/{cid}", ref.im2col(*args),
-                _mistakes("im2col", args,
-                          ("im2col-row-order", "im2col-column-order", "ignores-stride")))
+        _target(out, f"im2col/{cid}", ref.im2col(*args), _mistakes("check_im2col", args))
 
     for cid in BACKWARD:
         case, x, w, b, dout, cols = _case_arrays(cid)
         f, s, p = case.f, case.stride, case.pad
         key = f"col2im/{cid}"
-        _target(out, key, ref.col2im(cols, case.x_shape, f, s, p), {})
+        args = (cols, case.x_shape, f, s, p)
+        _target(out, key, ref.col2im(*args), _mistakes("check_col2im", args))
         out[f"{key}/counts"] = ref.col2im(np.ones(case.col_shape), case.x_shape, f, s, p)[:, :, 0, 0]
-
-        args = (dout, x, w, s, p)
-        mistakes = _mistakes("conv_backward_im2col", args,
-                             ("true-convolution", "grad-last-sample-only", "ignores-stride"))
-        for n, (part, value) in enumerate(zip(("dx", "dw", "db"), ref.conv_backward_im2col(*args))):
-            _target(out, f"conv_backward/{cid}/{part}", value,
-                    {mid: [v[n] for v in vs] for mid, vs in mistakes.items()})
+        _backward_targets(out, cid, (dout, x, w, s, p))
     return out
 
 
