@@ -2,7 +2,7 @@
 
 Each notebook module under `tools/notebooks/` lists its cells with these constructors; the
 builder (`tools/build_notebooks.py`) turns the list into a notebook. Points and tags come from
-`autograder.assignments`, never from the notebook modules.
+`autograder.contract`, never from the notebook modules.
 
     markdown(text)                  prose (objectives, explanations, pictures in words)
     given(grade_id, code)           locked read-only code the course provides, tagged `given`
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import nbformat
 
-from autograder.assignments import (ASSIGNMENTS, DEMO_TAG, GIVEN_TAG, FUNCTION_TO_ASSIGNMENT,
-                                    hidden_test_id, visible_test_id)
+from autograder.contract import (ASSIGNMENTS, DEMO_TAG, GIVEN_TAG, FUNCTION_TO_ASSIGNMENT,
+                                 hidden_test_id, visible_test_id)
 
 SCHEMA_VERSION = 3
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
