@@ -357,3 +357,138 @@ def conv_forward_fft(x, w, b, stride=1, pad=0):
     full = np.fft.irfft2(Y, s=(Hp, Wp), axes=(0, 1))
     out = full[f - 1:f - 1 + s * (H_out - 1) + 1:s, f - 1:f - 1 + s * (W_out - 1) + 1:s]
     return (out + b[:, None]).astype(x.dtype)
+
+
+# =========================================================================== a6_cnn
+# The layer at work: max pooling, and a small network conv -> ReLU -> max-pool -> affine in the
+# same layout (x (H, W, C, M), the batch last), trained with a softmax loss the notebook gives.
+#
+#   max pool  out[i, j, c, n] = max over u, v in [0, pool) of x[i*stride + u, j*stride + v, c, n],
+#             H_out = (H - pool) // stride + 1 (no padding), likewise W_out. Its backward sends
+#             each window's gradient to ONE input, the window's first maximum in row-major (u, v)
+#             order (np.argmax's and PyTorch's choice); overlapping windows (stride < pool) add up
+#             where they pick the same input.
+#   network   a = conv(x; w1, b1, stride 1, pad), r = max(a, 0), p = maxpool(r; pool, stride pool),
+#             scores[k, n] = b2[k] + sum over i, j, c of w2[k, i, j, c] * p[i, j, c, n]:
+#             w2 (classes, Hp, Wp, K) is a filter the size of the pooled maps. Its backward, like
+#             the layer's, recomputes what it needs from the inputs.
+__all__ += ["max_pool_forward", "max_pool_backward", "cnn_forward", "cnn_backward"]
+
+
+def _check_pool(x, pool, stride):
+    """Validate a pooling call; return (pool, stride, H_out, W_out)."""
+    _check_x(x)
+    pool = _check_int("pool", pool, 1)
+    s = _check_int("stride", stride, 1)
+    H, W = x.shape[:2]
+    if pool > H or pool > W:
+        raise ValueError(f"pool size {pool} does not fit the input: H={H}, W={W} "
+                         f"(x has shape {x.shape}); no window exists")
+    return pool, s, (H - pool) // s + 1, (W - pool) // s + 1
+
+
+def max_pool_forward(x, pool=2, stride=2):
+    """The largest value of every pool x pool window, channel by channel.
+
+    Inputs:
+    - x: (H, W, C, M)
+    - pool: window size, int >= 1 (pool <= H and pool <= W)
+    - stride: step between windows, int >= 1 (stride < pool: windows overlap)
+
+    Returns out: (H_out, W_out, C, M), dtype of x, H_out = (H - pool) // stride + 1.
+    """
+    pool, s, H_out, W_out = _check_pool(x, pool, stride)
+    windows = _windows(x, pool, s, H_out, W_out)                     # (p, p, C, Ho, Wo, M) view
+    return windows.max(axis=(0, 1)).transpose(1, 2, 0, 3).copy()
+
+
+def max_pool_backward(dout, x, pool=2, stride=2):
+    """Gradient of max pooling: each window's dout goes to the input it took its max from.
+
+    Inputs:
+    - dout: (H_out, W_out, C, M) upstream gradient
+    - x: (H, W, C, M), the forward pass's input; pool, stride: as in the forward pass
+
+    Returns dx: (H, W, C, M), dtype of x. A window whose maximum is tied routes its gradient to
+    its first maximum in row-major (u, v) order only; where overlapping windows pick the same
+    input, their gradients add up.
+    """
+    pool, s, H_out, W_out = _check_pool(x, pool, stride)
+    C, M = x.shape[2:]
+    if np.shape(dout) != (H_out, W_out, C, M):
+        raise ValueError(f"dout must have the pooled output's shape (H_out, W_out, C, M) = "
+                         f"{(H_out, W_out, C, M)}, got {np.shape(dout)}")
+    windows = _windows(x, pool, s, H_out, W_out)
+    picked = windows.reshape(pool * pool, C, H_out, W_out, M).argmax(axis=0)  # u*pool + v
+    picked = picked.transpose(1, 2, 0, 3)                            # (Ho, Wo, C, M)
+    g = dout.astype(x.dtype, copy=False)
+    dx = np.zeros(x.shape, dtype=x.dtype)
+    for u in range(pool):       # one offset at a time: no input is hit twice within a pass
+        for v in range(pool):
+            dx[u:u + s * H_out:s, v:v + s * W_out:s] += np.where(picked == u * pool + v, g, 0)
+    return dx
+
+
+def _check_network(x, w1, b1, w2, pad, pool):
+    """Validate the network's parameters against x; return (pad, pool, classes, M)."""
+    H, W, C, M, K, f, s, p, H1, W1 = _check_layer(x, w1, b1, 1, pad)
+    pool = _check_int("pool", pool, 1)
+    if pool > H1 or pool > W1:
+        raise ValueError(f"pool size {pool} does not fit the convolution's {H1}x{W1} output")
+    pooled = ((H1 - pool) // pool + 1, (W1 - pool) // pool + 1, K)
+    if not isinstance(w2, np.ndarray) or w2.ndim != 4 or w2.shape[1:] != pooled:
+        raise ValueError(f"w2 must have shape (classes, Hp, Wp, K) = (classes, {pooled[0]}, "
+                         f"{pooled[1]}, {K}) to cover the pooled maps; got {getattr(w2, 'shape', None)}")
+    return p, pool, w2.shape[0], M
+
+
+def _hidden_layers(x, w1, b1, pad, pool):
+    """The network's intermediate values: a (conv), r (ReLU), p (pooled) and p as a
+    (Hp*Wp*K, M) matrix, one column per sample."""
+    a = conv_forward_im2col(x, w1, b1, 1, pad)
+    r = np.maximum(a, 0)
+    p = max_pool_forward(r, pool, pool)
+    return a, r, p, p.reshape(-1, x.shape[3])
+
+
+def cnn_forward(x, w1, b1, w2, b2, pad=0, pool=2):
+    """Class scores of conv (stride 1, `pad`) -> ReLU -> max-pool (pool x pool, stride pool) ->
+    affine.
+
+    Inputs:
+    - x: (H, W, C, M) images
+    - w1: (K, f, f, C), b1: (K,): the convolution
+    - w2: (classes, Hp, Wp, K), b2: (classes,): the affine layer, one weight per pooled value
+      (Hp = (H + 2*pad - f + 1 - pool) // pool + 1, likewise Wp)
+    - pad: int >= 0; pool: int >= 1, the pooling window and its stride
+
+    Returns scores: (classes, M), dtype of x: scores[k, n] = b2[k] + sum of w2[k] * p[..., n].
+    """
+    pad, pool, classes, M = _check_network(x, w1, b1, w2, pad, pool)
+    if np.shape(b2) != (classes,):
+        raise ValueError(f"b2 must have shape (classes,) = ({classes},), got {np.shape(b2)}")
+    features = _hidden_layers(x, w1, b1, pad, pool)[3]
+    scores = w2.reshape(classes, -1).astype(x.dtype, copy=False) @ features
+    return scores + b2.astype(x.dtype, copy=False)[:, None]
+
+
+def cnn_backward(dscores, x, w1, b1, w2, pad=0, pool=2):
+    """Gradients of the network's parameters, given the gradient of its scores.
+
+    Inputs:
+    - dscores: (classes, M), the gradient of the loss with respect to cnn_forward's scores
+    - x, w1, b1, w2, pad, pool: as in cnn_forward (b2 does not change any gradient)
+
+    Returns (dw1, db1, dw2, db2), shaped like w1, b1, w2 and (classes,), dtype of x.
+    """
+    pad, pool, classes, M = _check_network(x, w1, b1, w2, pad, pool)
+    if np.shape(dscores) != (classes, M):
+        raise ValueError(f"dscores must have the scores' shape (classes, M) = ({classes}, {M}), "
+                         f"got {np.shape(dscores)}")
+    a, r, p, features = _hidden_layers(x, w1, b1, pad, pool)
+    g = dscores.astype(x.dtype, copy=False)
+    w2_row = w2.reshape(classes, -1).astype(x.dtype, copy=False)
+    dw2 = (g @ features.T).reshape(w2.shape)
+    dr = max_pool_backward((w2_row.T @ g).reshape(p.shape), r, pool, pool)
+    _, dw1, db1 = conv_backward_im2col(np.where(a > 0, dr, 0), x, w1, 1, pad)
+    return dw1, db1, dw2, g.sum(axis=1)

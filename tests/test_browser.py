@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.assignments import ASSIGNMENTS
+from autograder.contract import ASSIGNMENTS
 from autograder.misconceptions import get as misconception
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,15 +1,19 @@
-"""The grading engine: finding submissions, one worker per submission, results.json in
-Gradescope's schema, grades.csv, feedback.html, limits, reruns.
+"""Batch grading: finding submissions (autograder.submissions), one worker per submission
+(autograder.scheduler, autograder.worker), results.json in Gradescope's schema, grades.csv,
+feedback.html, limits, reruns.
 
 Most tests grade through a stand-in backend (STANDIN below, written to a temporary module that
 the worker processes import): it loads notebooks and runs their code in-process, and grades each
-function with one visible and one hidden test, so the engine's own behaviour is what is tested.
-The tests at the end grade with the real cage and graders (autograder.extract, sandbox, runner).
+function with one visible and one hidden test, so the scheduler's and the worker's own behaviour
+is what is tested. The tests at the end grade with the real cage and graders (the real backend:
+autograder.extract, sandbox, runner).
 """
 import csv
 import html
+import importlib
 import json
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -17,8 +21,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import config, engine, report
-from autograder.assignments import ASSIGNMENTS
+from autograder import config, report, scheduler, submissions
+from autograder.calls import HangGuard
+from autograder.contract import ASSIGNMENTS
+from autograder.contract import FUNCTIONS as SPECS
 from autograder.student import StudentTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +41,7 @@ MISCONCEPTIONS = {
     "dx-keeps-padding", "empty-at-pad-zero", "grad-last-sample-only", "mutates-input",
     "library-convolution"}
 # the runner's failure:<kind> tags: a StudentError's kind, HangGuard's knock-on, or a wrong value
-FAILURES = {"exception", "timeout", "crash", "missing", "bad-return", "error", "not-called-again",
+FAILURES = {"exception", "timeout", "crash", "missing", "bad-return", "not-called-again",
             "wrong-value"}
 FUNCTIONS = {
     "a1_naive": {"conv_output_size", "zero_pad", "conv_forward_naive"},
@@ -43,7 +49,11 @@ FUNCTIONS = {
     "a3_im2col": {"im2col", "conv_forward_im2col"},
     "a4_backward": {"conv_backward_naive", "col2im", "conv_backward_im2col"},
     "a5_fft": {"conv_forward_fft"},
+    "a6_cnn": {"max_pool_forward", "max_pool_backward", "cnn_forward", "cnn_backward"},
 }
+
+
+FULL = config.POINTS_PER_ASSIGNMENT
 
 
 def _number(value):
@@ -57,7 +67,7 @@ def check_gradescope(results, assignment):
     assert _number(results["score"]) and _number(results["max_score"])
     assert _number(results["execution_time"]) and results["execution_time"] >= 0
     assert isinstance(results["output"], str) and results["output"].strip()
-    assert results["max_score"] == 100
+    assert results["max_score"] == FULL
     assert 0 <= results["score"] <= results["max_score"]
     assert isinstance(results["tests"], list)
     for t in results["tests"]:
@@ -81,7 +91,7 @@ def check_gradescope(results, assignment):
     numbers = [t["number"] for t in results["tests"]]
     assert len(set(numbers)) == len(numbers)
     if results["extra_data"]["status"] == "graded":
-        assert abs(sum(t["max_score"] for t in results["tests"]) - 100) < 1e-6
+        assert abs(sum(t["max_score"] for t in results["tests"]) - FULL) < 1e-6
         assert abs(sum(t["score"] for t in results["tests"]) - results["score"]) < 1e-3
 
 
@@ -97,7 +107,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.assignments import ASSIGNMENTS, recognise
+from autograder.backend import Backend
+from autograder.contract import ASSIGNMENTS, recognise
 from autograder.sandbox import CellError, LoadReport
 from autograder.student import InProcessStudent, StudentError
 
@@ -107,8 +118,7 @@ class SubmissionError(Exception):
 
 
 @dataclass
-class Submission:
-    path: Path
+class NotebookCode:
     assignment: str
     cells: list
     functions: list
@@ -139,7 +149,7 @@ def load_submission(path, data=None):
     if assignment is None:
         raise SubmissionError("no answer cell of any assignment")
     defined = {n.name for c in cells for n in ast.parse(c).body if isinstance(n, ast.FunctionDef)}
-    return Submission(Path(path), assignment, cells, sorted(defined), "\\n".join(cells), problems)
+    return NotebookCode(assignment, cells, sorted(defined), "\\n".join(cells), problems)
 
 
 def default_hidden_paths(*extra):
@@ -197,6 +207,7 @@ class TestOutcome:
     status: str = "passed"
     nodeid: str = ""
     detail: str = ""
+    ran: tuple = ()
 
 
 def run_graders(assignment, student, reference_student=None, functions=None, include_public=True,
@@ -217,13 +228,12 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
                                     g.visible_points if defined else 0, g.visible_points,
                                     "" if defined else f"the notebook defines no {fn}"))
         nodeid = f"graders/test_x.py::test_{fn}"
-        os.environ["PYTEST_CURRENT_TEST"] = f"{nodeid} (call)"
+        start = time.time()
         try:
             got, output, tags = student.call(fn), "", []
         except StudentError as e:
             got, output, tags = None, f"{fn} failed: {e}", []
-        finally:
-            del os.environ["PYTEST_CURRENT_TEST"]
+        ran = (start, time.time())
         if got == -expected:
             output, tags = "the sign is flipped: hint, look at the kernel", ["misconception:true-convolution"]
         ok = got == expected
@@ -231,20 +241,25 @@ def run_graders(assignment, student, reference_student=None, functions=None, inc
         outcomes.append(TestOutcome(f"{fn}: returns the answer", fn, kind,
                                     "after_due_date", tags, g.hidden_points if ok else 0,
                                     g.hidden_points, output or ("" if ok else f"got {got!r}"),
-                                    "passed" if ok else "failed", nodeid))
+                                    "passed" if ok else "failed", nodeid, ran=ran))
     return outcomes
+
+
+BACKEND = Backend(load_submission, SubmissionError, SandboxStudent, reference_sandbox,
+                  default_hidden_paths, run_graders)
 '''
 
 
 @pytest.fixture
 def standin(tmp_path, monkeypatch):
-    """The stand-in backend's module name, importable here and in the worker processes."""
+    """The stand-in Backend, from a module importable here and in the worker processes."""
     folder = tmp_path / "standin"
     folder.mkdir()
     (folder / "standin_backend.py").write_text(STANDIN)
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.setenv("PYTHONPATH", str(folder))
-    return "standin_backend"
+    monkeypatch.delitem(sys.modules, "standin_backend", raising=False)
+    return importlib.import_module("standin_backend").BACKEND
 
 
 # ---- notebooks --------------------------------------------------------------------------------
@@ -277,8 +292,8 @@ def read_csv(out):
 
 
 def grade(paths, out, standin, **kwargs):
-    subs = engine.find_submissions(paths, backend=standin)
-    return engine.grade_batch(subs, out, backend=standin, **kwargs)
+    subs = submissions.find_submissions(paths, backend=standin)
+    return scheduler.grade_batch(subs, out, backend=standin, **kwargs)
 
 
 class Quiet:
@@ -300,7 +315,7 @@ class Quiet:
 # ---- finding submissions ----------------------------------------------------------------------
 def found(paths):
     """[(candidate notebook, student)] of the Places under `paths`."""
-    return [(n, place.student) for place in engine.find_places(paths) for n in place.notebooks]
+    return [(n, place.student) for place in submissions.find_places(paths) for n in place.notebooks]
 
 
 def test_student_comes_from_the_layout_else_the_file_stem(tmp_path):
@@ -333,14 +348,14 @@ def test_checkpoints_are_not_submissions(tmp_path):
 ])
 def test_bad_paths_are_usage_errors_naming_the_path(tmp_path, make, message):
     path = make(tmp_path)
-    with pytest.raises(engine.UsageError, match=message) as e:
+    with pytest.raises(submissions.UsageError, match=message) as e:
         found([path])
     assert str(path) in str(e.value)
 
 
 def test_assignment_is_recognised_from_the_notebook_not_the_folder(tmp_path, standin):
     write_nb(tmp_path / "sub" / "eve" / "a1_naive" / "a1_naive.ipynb", notebook("a4_backward", {}))
-    [sub] = engine.find_submissions([tmp_path / "sub"], backend=standin)
+    [sub] = submissions.find_submissions([tmp_path / "sub"], backend=standin)
     assert (sub.student, sub.assignment, sub.problem) == ("eve", "a4_backward", "")
 
 
@@ -361,7 +376,7 @@ def test_the_notebook_named_after_its_folder_is_the_one_graded(tmp_path, standin
              notebook("a1_naive", {"zero_pad": "def zero_pad():\n    return 0"}))
     out = tmp_path / "out"
     [row] = grade([tmp_path / "eve"], out, standin, stream=Quiet())
-    assert (row["status"], row["score"]) == ("graded", "100")
+    assert (row["status"], row["score"]) == ("graded", f"{FULL}")
     problems = read_results(out, "eve", "a1_naive")["extra_data"]["problems"]
     assert problems == ["not graded: a1_naive-Copy1.ipynb (only a1_naive.ipynb is)"]
 
@@ -381,8 +396,8 @@ def test_results_json_follows_gradescope_schema(tmp_path, standin):
         assert "Sandbox isolation: full." in results["output"]
         assert "ran in 0.2 s" in results["output"]
         assert "left out after hanging: cell 7" in results["output"]
-    assert ann["score"] == 100
-    assert bob["score"] == 100 - 35          # im2col's hidden points (assignments.py: 15 + 35)
+    assert ann["score"] == FULL
+    assert bob["score"] == FULL - SPECS["im2col"].hidden_points       # its hidden test failed
     [flipped] = [t for t in bob["tests"] if t["score"] < t["max_score"]]
     assert flipped["name"] == "im2col: returns the answer"
     assert "misconception:true-convolution" in flipped["tags"]
@@ -400,9 +415,9 @@ def test_grades_csv_lists_every_submission_with_its_status(tmp_path, standin):
     table = read_csv(out)
     assert list(csv.reader((out / "grades.csv").open()))[0] == [
         "student", "assignment", "score", "max_score", "status", "reason", "isolation"]
-    assert table["ann", "a5_fft"]["status"] == "graded" and table["ann", "a5_fft"]["score"] == "100"
+    assert table["ann", "a5_fft"]["status"] == "graded" and table["ann", "a5_fft"]["score"] == f"{FULL}"
     zed = table["zed", "a5_fft"]
-    assert (zed["status"], zed["score"], zed["max_score"]) == ("error", "0", "100")
+    assert (zed["status"], zed["score"], zed["max_score"]) == ("error", "0", f"{FULL}")
     assert "not JSON" in zed["reason"]
     assert {(r["student"], r["status"]) for r in rows} == {("ann", "graded"), ("zed", "error")}
 
@@ -437,11 +452,12 @@ def test_broken_submissions_finish_and_each_is_marked(tmp_path, standin):
     score = {s: float(table[s, "a2_partial"]["score"]) for s, _ in table}
     reason = {s: table[s, "a2_partial"]["reason"] for s, _ in table}
     # graded as far as possible: the broken function loses its points, the rest is graded
-    assert status["good"] == "graded" and score["good"] == 100
-    assert status["syntax"] == "graded" and score["syntax"] == 70   # conv_single_step's 30 lost
-    assert status["renamed"] == "graded" and score["renamed"] == 30
-    assert status["duplicated"] == "graded" and score["duplicated"] == 80   # the later cell wins
-    assert status["raises"] == "graded" and score["raises"] == 50
+    step, partial = SPECS["conv_single_step"], SPECS["conv_forward_partial"]
+    assert status["good"] == "graded" and score["good"] == FULL
+    assert status["syntax"] == "graded" and score["syntax"] == FULL - step.points
+    assert status["renamed"] == "graded" and score["renamed"] == FULL - partial.points
+    assert status["duplicated"] == "graded" and score["duplicated"] == FULL - step.hidden_points
+    assert status["raises"] == "graded" and score["raises"] == FULL - partial.hidden_points
     assert "syntax error" in read_results(out, "syntax", "a2_partial")["output"]
     # not gradable: an error with the reason, never a silent zero
     assert "not JSON" in reason["notjson"]
@@ -468,8 +484,8 @@ def test_rerun_keeps_only_what_is_unchanged_and_graded(tmp_path, standin):
     out = tmp_path / "out"
     grade([tmp_path / "sub"], out, standin, stream=Quiet())
     first = read_results(out, "ann", "a1_naive")
-    assert first["score"] == 100 and len(first["extra_data"]["notebook_sha256"]) == 64
-    assert first["extra_data"]["grader_version"] == engine.grader_version()
+    assert first["score"] == FULL and len(first["extra_data"]["notebook_sha256"]) == 64
+    assert first["extra_data"]["grader_version"] == report.grader_version()
     # unchanged: kept, and said so; the error is retried (and errs again)
     progress = Quiet()
     rows = {r["student"]: r for r in grade([tmp_path / "sub"], out, standin, stream=progress)}
@@ -481,16 +497,17 @@ def test_rerun_keeps_only_what_is_unchanged_and_graded(tmp_path, standin):
     write_nb(nb, notebook("a1_naive", {"zero_pad": "def zero_pad():\n    return 0"}))
     write_nb(crash, notebook("a1_naive", {}))           # fixed: the retry now grades it
     rows = {r["student"]: r for r in grade([tmp_path / "sub"], out, standin, stream=Quiet())}
-    assert read_results(out, "ann", "a1_naive")["score"] == 90     # zero_pad's hidden 10 lost
-    assert read_csv(out)["ann", "a1_naive"]["score"] == "90" and not rows["ann"]["kept"]
-    assert rows["cy"]["status"] == "graded" and rows["cy"]["score"] == "100"
+    regraded = FULL - SPECS["zero_pad"].hidden_points
+    assert read_results(out, "ann", "a1_naive")["score"] == regraded
+    assert read_csv(out)["ann", "a1_naive"]["score"] == f"{regraded}" and not rows["ann"]["kept"]
+    assert rows["cy"]["status"] == "graded" and rows["cy"]["score"] == f"{FULL}"
     # another grader version: regraded
     results = read_results(out, "ann", "a1_naive")
     results["extra_data"]["grader_version"] = "an older grader"
     results["score"] = 7.0
     (out / "ann" / "a1_naive" / "results.json").write_text(json.dumps(results))
     [row] = [r for r in grade([tmp_path / "sub"], out, standin, stream=Quiet()) if r["student"] == "ann"]
-    assert not row["kept"] and read_results(out, "ann", "a1_naive")["score"] == 90
+    assert not row["kept"] and read_results(out, "ann", "a1_naive")["score"] == regraded
     # --force regrades what would be kept
     rows = grade([tmp_path / "sub"], out, standin, force=True, stream=Quiet())
     assert not any(r["kept"] for r in rows)
@@ -527,13 +544,15 @@ def test_feedback_escapes_student_strings_and_explains_mistakes(tmp_path, standi
     write_nb(tmp_path / "sub" / "<ann>" / "a1_naive" / "a1_naive.ipynb", notebook("a1_naive", bodies))
     out = tmp_path / "out"
     grade([tmp_path / "sub"], out, standin, stream=Quiet())
-    page = (out / engine.student_folder("<ann>") / "a1_naive" / "feedback.html").read_text()
-    assert engine.student_folder("<ann>") == "%3Cann%3E"
+    page = (out / submissions.student_folder("<ann>") / "a1_naive" / "feedback.html").read_text()
+    assert submissions.student_folder("<ann>") == "%3Cann%3E"
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;ann&gt;" in page and "<ann>" not in page
     assert "Diagnosed mistake: <strong>true-convolution</strong>" in page
     assert "hint, look at the kernel" in page
-    assert "zero_pad: 5 / 15" in page and "conv_forward_naive: 20 / 70" in page
+    pad, naive = SPECS["zero_pad"], SPECS["conv_forward_naive"]     # hidden tests failed
+    assert f"zero_pad: {pad.visible_points} / {pad.points}" in page
+    assert f"conv_forward_naive: {naive.visible_points} / {naive.points}" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)   # opens offline
 
 
@@ -623,7 +642,7 @@ def test_a_function_that_timed_out_is_not_called_again():
                 raise StudentTimeout("`slow` did not return within 20 s")
             return 1
 
-    guard = engine.HangGuard(Hangs())
+    guard = HangGuard(Hangs())
     for _ in range(config.HANG_STRIKES):
         with pytest.raises(StudentTimeout, match="did not return"):
             guard.call("slow")
@@ -637,7 +656,8 @@ def test_a_function_that_timed_out_is_not_called_again():
 
 # ---- the example submissions ------------------------------------------------------------------
 # What each example student's answers are meant to show, function by function: "ok" (equals the
-# reference), "hang", or the misconception id autograder.misconceptions diagnoses.
+# reference), "hang", the misconception id autograder.misconceptions diagnoses, or, for mistakes
+# no id names (a6's: its public checks name them), "raises" or "wrong" (differs, undiagnosed).
 EXAMPLE_INTENT = {
     "alice": {f: "ok" for fs in FUNCTIONS.values() for f in fs},
     "bob": {"conv_output_size": "output-size-rounding", "zero_pad": "ok",
@@ -646,11 +666,16 @@ EXAMPLE_INTENT = {
             "conv_forward_im2col": "ok", "conv_backward_naive": "dx-keeps-padding",
             "col2im": "col2im-overwrites-overlap",
             "conv_backward_im2col": "col2im-overwrites-overlap",
-            "conv_forward_fft": "true-convolution"},
+            "conv_forward_fft": "true-convolution",
+            # pooling by a reshape into blocks (stride == pool only), every tied maximum gets the
+            # gradient, no ReLU mask in the network's backward pass
+            "max_pool_forward": "raises", "max_pool_backward": "wrong", "cnn_forward": "ok",
+            "cnn_backward": "wrong"},
     "carol": {"conv_output_size": "ok", "zero_pad": "ok", "conv_forward_naive": "hang",
               "conv_single_step": "ok", "conv_forward_partial": "hang", "im2col": "ok",
               "conv_forward_im2col": "hang", "conv_backward_naive": "hang", "col2im": "ok",
-              "conv_backward_im2col": "ok", "conv_forward_fft": "hang"},
+              "conv_backward_im2col": "ok", "conv_forward_fft": "hang", "max_pool_forward": "ok",
+              "max_pool_backward": "ok", "cnn_forward": "ok", "cnn_backward": "hang"},
 }
 ANSWERS = ROOT / "tools" / "example_answers"
 
@@ -660,8 +685,15 @@ def _example_call(function):
     from autograder.cases import GRID
     case = GRID[1]
     x, w, b = case.arrays()
-    rng = np.random.default_rng(7)
-    return {"conv_output_size": (8, 3, 2, 0),        # (8 - 3) / 2 does not divide: rounding shows
+    rng, a6 = np.random.default_rng(7), np.random.default_rng(8)
+    ties = a6.integers(0, 3, (8, 8, 2, 2)).astype(float)        # a6: tied maxima everywhere
+    digits = (a6.random((8, 8, 1, 3)), a6.standard_normal((4, 5, 5, 1)), a6.standard_normal(4),
+              a6.standard_normal((10, 4, 4, 4)))                # 8x8 images, pad 2, pool 2
+    return {"max_pool_forward": (x, 3, 2),                       # overlapping 3x3 windows
+            "max_pool_backward": (a6.standard_normal((4, 4, 2, 2)), ties, 2, 2),
+            "cnn_forward": (*digits, a6.standard_normal(10), 2, 2),
+            "cnn_backward": (a6.standard_normal((10, 3)), *digits, 2, 2),
+            "conv_output_size": (8, 3, 2, 0),        # (8 - 3) / 2 does not divide: rounding shows
             "zero_pad": (x, case.pad),
             "conv_single_step": (x[:3, :3, :, 0], w[0], b[0]),
             "im2col": (x, case.f, case.stride, case.pad),
@@ -674,7 +706,9 @@ def _example_call(function):
 def test_example_answers_do_what_they_are_meant_to(student):
     from autograder import misconceptions, reference
     for assignment, functions in FUNCTIONS.items():
-        namespace = {"np": np, "im2col": reference.im2col}      # a4's given im2col
+        namespace = {"np": np, **{f: getattr(reference, f) for f in      # the given functions
+                                  ("conv_output_size", "im2col", "col2im", "conv_forward_im2col",
+                                   "conv_backward_im2col")}}
         exec(compile((ANSWERS / student / f"{assignment}.py").read_text(), assignment, "exec"),
              namespace)
         for function in sorted(functions):
@@ -682,12 +716,20 @@ def test_example_answers_do_what_they_are_meant_to(student):
             if intent == "hang":
                 continue              # graded (and stopped) in the slow tests below
             args = _example_call(function)
+            if intent == "raises":
+                with pytest.raises(Exception):
+                    namespace[function](*args)
+                continue
             got = namespace[function](*args)
             if intent == "ok":
                 want = getattr(reference, function)(*args)
                 for g, e in zip(got if isinstance(got, tuple) else (got,),
                                 want if isinstance(want, tuple) else (want,)):
                     assert np.shape(g) == np.shape(e) and np.allclose(g, e), (student, function)
+            elif intent == "wrong":
+                want = getattr(reference, function)(*args)
+                assert not misconceptions.values_match(got, want), (student, function)
+                assert misconceptions.diagnose(function, args, {}, got) is None, (student, function)
             else:
                 assert misconceptions.diagnose(function, args, {}, got) == intent, (student, function)
 
@@ -775,8 +817,8 @@ def test_broken_real_notebooks_are_graded_as_far_as_possible(tmp_path):
     (src / "notjson" / "a1_naive").mkdir(parents=True)
     (src / "notjson" / "a1_naive" / "a1_naive.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n")
     out = tmp_path / "out"
-    subs = engine.find_submissions([src])
-    engine.grade_batch(subs, out, jobs=2, stream=Quiet())
+    subs = submissions.find_submissions([src])
+    scheduler.grade_batch(subs, out, jobs=2, stream=Quiet())
     table = read_csv(out)
     results = {s: read_results(out, s, "a1_naive") for s, _ in table}
     for r in results.values():
@@ -784,14 +826,17 @@ def test_broken_real_notebooks_are_graded_as_far_as_possible(tmp_path):
     status = {s: table[s, "a1_naive"]["status"] for s, _ in table}
     assert status == {"good": "graded", "syntax": "graded", "renamed": "graded",
                       "duplicated": "graded", "oldformat": "error", "notjson": "error"}
-    assert results["good"]["score"] == 100
+    assert results["good"]["score"] == FULL
     by_function = {s: report.function_scores(r["tests"]) for s, r in results.items()}
     # the broken function loses its points, the others keep theirs
-    assert by_function["syntax"]["conv_output_size"][0] == 0 and by_function["syntax"]["zero_pad"][0] == 15
+    whole = {f: SPECS[f].points for f in ("conv_output_size", "zero_pad", "conv_forward_naive")}
+    assert by_function["syntax"]["conv_output_size"][0] == 0
+    assert by_function["syntax"]["zero_pad"][0] == whole["zero_pad"]
     assert "SyntaxError" in results["syntax"]["output"]
-    assert by_function["renamed"]["zero_pad"][0] == 0 and by_function["renamed"]["conv_output_size"][0] == 15
+    assert by_function["renamed"]["zero_pad"][0] == 0
+    assert by_function["renamed"]["conv_output_size"][0] == whole["conv_output_size"]
     assert "missing: zero_pad" in results["renamed"]["output"]
     assert "2 cells define `conv_forward_naive`" in results["duplicated"]["output"]
-    assert by_function["duplicated"]["conv_forward_naive"][0] < 70
+    assert by_function["duplicated"]["conv_forward_naive"][0] < whole["conv_forward_naive"]
     for student in ("oldformat", "notjson"):
         assert results[student]["output"].startswith("Not graded: ") and results[student]["score"] == 0

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.assignments import ASSIGNMENTS
+from autograder.contract import ASSIGNMENTS
 
 pytestmark = pytest.mark.slow
 

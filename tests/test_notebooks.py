@@ -1,8 +1,10 @@
-"""The five assignment notebooks: built from tools/notebooks, released by nbgrader, leak-free,
-well-formed for nbgrader, runnable with the solutions and failing with the stubs."""
+"""The assignment notebooks: built from tools/notebooks, released by nbgrader, leak-free (see also
+test_release_prose.py), well-formed for nbgrader, with hints that render, runnable with the
+solutions and failing with the stubs."""
 import ast
 import collections
 import copy
+import re
 import shutil
 import subprocess
 import sys
@@ -15,8 +17,8 @@ from nbclient import NotebookClient
 from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
 
 from autograder import reference
-from autograder.assignments import (ASSIGNMENTS, DEMO_TAG, FUNCTION_TO_ASSIGNMENT, GIVEN_TAG,
-                                    hidden_test_id, visible_test_id)
+from autograder.contract import (ASSIGNMENTS, DEMO_TAG, FUNCTION_TO_ASSIGNMENT, GIVEN_TAG,
+                                 hidden_test_id, visible_test_id)
 from autograder.config import PINNED_THREADS, POINTS_PER_ASSIGNMENT
 from tools import build_notebooks, nbbuild
 from tools.notebooks import ORDER, functions
@@ -233,6 +235,23 @@ def test_release_notebooks_carry_no_outputs():
         for path in (solution_path(a), release_path(a)):
             for cell in code_cells(read(path)):
                 assert cell.outputs == [] and cell.execution_count is None, path
+
+
+HINT = re.compile(r"<details><summary>[^<\n]+</summary>\n\n(.+?)\n</details>", re.S)
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_hints_are_collapsed_blocks_that_render(assignment):
+    """A hint is <details><summary>title</summary>, a blank line (so that the markdown inside
+    renders), the hint, and </details> on a line of its own; an unclosed one would hide the rest
+    of the cell."""
+    for cell in read(release_path(assignment)).cells:
+        if cell.cell_type != "markdown":
+            continue
+        opened, closed = cell.source.count("<details>"), cell.source.count("</details>")
+        assert opened == closed == len(HINT.findall(cell.source)), (
+            f"{assignment}: a <details> hint is not of the form <details><summary>...</summary>, "
+            f"blank line, text, </details>:\n{cell.source[:300]}")
 
 
 # --------------------------------------------------------------------------- nbgrader and kernels

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import assignments, reference, runner
+from autograder import contract, reference, runner
 from autograder.extract import load_submission
 from autograder.graders import library_convolutions
 from autograder.sandbox import SandboxStudent
@@ -39,7 +39,7 @@ def student_from(source):
     return InProcessStudent(namespace, source=source)
 
 
-@pytest.mark.parametrize("assignment", list(assignments.ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", list(contract.ASSIGNMENTS))
 def test_an_empty_notebook_scores_zero_in_every_assignment(assignment):
     outcomes = runner.run_graders(assignment, student_from(empty_notebook()))
     assert runner.score_summary(outcomes)["score"] == 0

@@ -1,7 +1,7 @@
 """Build the course notebooks: solutions/<id>/<id>.ipynb from tools/notebooks/<id>.py, then the
 student release notebooks/<id>/<id>.ipynb with `nbgrader generate_assignment`.
 
-    python -m tools.build_notebooks [ids...]      (also `make notebooks`; default: all five)
+    python -m tools.build_notebooks [ids...]      (also `make notebooks`; default: all six)
 
 Run from anywhere; nbgrader runs from the repository root with its Jupyter state in a temporary
 folder. Both notebooks are written without outputs and with volatile metadata normalised, so a

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.assignments import ASSIGNMENTS
+from autograder.contract import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = ROOT / "tools" / "example_answers"

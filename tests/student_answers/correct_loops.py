@@ -132,3 +132,51 @@ def conv_forward_fft(x, w, b, stride=1, pad=0):
         full = np.fft.ifft2((X * Wk[:, :, :, None]).sum(axis=2), axes=(0, 1)).real
         out[:, :, k, :] = full[f - 1::stride, f - 1::stride][:H_out, :W_out] + b[k]
     return out
+
+
+# --------------------------------------------------------------------------- a6_cnn
+def max_pool_forward(x, pool=2, stride=2):
+    H_out, W_out = conv_output_size(x.shape[0], pool, stride), conv_output_size(x.shape[1], pool, stride)
+    out = np.empty((H_out, W_out) + x.shape[2:], dtype=x.dtype)
+    for i in range(H_out):
+        for j in range(W_out):
+            out[i, j] = x[i * stride:i * stride + pool, j * stride:j * stride + pool].max(axis=(0, 1))
+    return out
+
+
+def max_pool_backward(dout, x, pool=2, stride=2):
+    H_out, W_out = conv_output_size(x.shape[0], pool, stride), conv_output_size(x.shape[1], pool, stride)
+    if dout.shape != (H_out, W_out) + x.shape[2:]:
+        raise ValueError(f"dout {dout.shape} does not match the pooled output")
+    C, M = x.shape[2:]
+    c, n = np.meshgrid(np.arange(C), np.arange(M), indexing="ij")
+    dx = np.zeros_like(x)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x[i * stride:i * stride + pool, j * stride:j * stride + pool]
+            first = window.reshape(pool * pool, C, M).argmax(axis=0)      # first maximum
+            np.add.at(dx, (i * stride + first // pool, j * stride + first % pool, c, n), dout[i, j])
+    return dx
+
+
+def _network(x, w1, b1, pad, pool):
+    a = conv_forward_im2col(x, w1, b1, 1, pad)
+    return a, max_pool_forward(np.maximum(a, 0), pool, pool)
+
+
+def cnn_forward(x, w1, b1, w2, b2, pad=0, pool=2):
+    _, p = _network(x, w1, b1, pad, pool)
+    if w2.shape[1:] != p.shape[:3]:
+        raise ValueError(f"w2 {w2.shape} does not match the pooled maps {p.shape}")
+    return np.tensordot(w2, p, axes=3) + b2[:, None].astype(x.dtype)
+
+
+def cnn_backward(dscores, x, w1, b1, w2, pad=0, pool=2):
+    if dscores.shape != (w2.shape[0], x.shape[3]):
+        raise ValueError(f"dscores {dscores.shape} is not (classes, M)")
+    a, p = _network(x, w1, b1, pad, pool)
+    dw2 = np.tensordot(dscores, p, axes=([1], [3])).astype(x.dtype)
+    dp = np.tensordot(w2, dscores, axes=([0], [0]))
+    dr = max_pool_backward(dp, np.maximum(a, 0), pool, pool)
+    _, dw1, db1 = conv_backward_im2col(dr * (a > 0), x, w1, 1, pad)
+    return dw1, db1, dw2, dscores.sum(axis=1).astype(x.dtype)

@@ -103,3 +103,46 @@ def conv_forward_fft(x, w, b, stride=1, pad=0):
     full = np.fft.irfft2(np.einsum("abcn,kabc->abkn", X, F), s=size, axes=(0, 1))
     out = full[f - 1:, f - 1:][::stride, ::stride][:H_out, :W_out]
     return (out + b[:, None]).astype(x.dtype)
+
+
+# --------------------------------------------------------------------------- a6_cnn
+def _pool_windows(x, pool, stride):
+    """(H_out, W_out, C, M, pool*pool) view of the pooling windows, rows of each window first."""
+    conv_output_size(x.shape[0], pool, stride)
+    conv_output_size(x.shape[1], pool, stride)
+    w = sliding_window_view(x, (pool, pool), axis=(0, 1))[::stride, ::stride]
+    return w.reshape(w.shape[:4] + (pool * pool,))
+
+
+def max_pool_forward(x, pool=2, stride=2):
+    return _pool_windows(x, pool, stride).max(axis=-1)
+
+
+def max_pool_backward(dout, x, pool=2, stride=2):
+    windows = _pool_windows(x, pool, stride)
+    if dout.shape != windows.shape[:4]:
+        raise ValueError(f"dout {dout.shape} does not match the pooled output {windows.shape[:4]}")
+    first = windows.argmax(axis=-1)
+    i, j, c, n = np.indices(first.shape)
+    dx = np.zeros_like(x)
+    np.add.at(dx, (i * stride + first // pool, j * stride + first % pool, c, n), dout)
+    return dx
+
+
+def cnn_forward(x, w1, b1, w2, b2, pad=0, pool=2):
+    p = max_pool_forward(np.maximum(conv_forward_im2col(x, w1, b1, 1, pad), 0), pool, pool)
+    if w2.shape[1:] != p.shape[:3]:
+        raise ValueError(f"w2 {w2.shape} does not match the pooled maps {p.shape}")
+    return (np.einsum("kijc,ijcn->kn", w2, p) + b2[:, None]).astype(x.dtype)
+
+
+def cnn_backward(dscores, x, w1, b1, w2, pad=0, pool=2):
+    if dscores.shape != (w2.shape[0], x.shape[3]):
+        raise ValueError(f"dscores {dscores.shape} is not (classes, M)")
+    a = conv_forward_im2col(x, w1, b1, 1, pad)
+    r = np.maximum(a, 0)
+    p = max_pool_forward(r, pool, pool)
+    dr = max_pool_backward(np.einsum("kijc,kn->ijcn", w2, dscores), r, pool, pool)
+    _, dw1, db1 = conv_backward_im2col(np.where(a > 0, dr, 0).astype(x.dtype), x, w1, 1, pad)
+    return (dw1, db1, np.einsum("kn,ijcn->kijc", dscores, p).astype(x.dtype),
+            dscores.sum(axis=1).astype(x.dtype))

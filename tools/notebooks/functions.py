@@ -385,3 +385,132 @@ return (out + b.reshape(1, 1, K, 1)).astype(x.dtype)
 ALL = (CONV_OUTPUT_SIZE, ZERO_PAD, CONV_FORWARD_NAIVE, CONV_SINGLE_STEP, CONV_FORWARD_PARTIAL,
        IM2COL, CONV_FORWARD_IM2COL, CONV_BACKWARD_NAIVE, COL2IM, CONV_BACKWARD_IM2COL,
        CONV_FORWARD_FFT)
+
+# --------------------------------------------------------------------------- a6_cnn
+MAX_POOL_FORWARD = Function("max_pool_forward", '''
+def max_pool_forward(x, pool=2, stride=2):
+    """
+    Max pooling: the largest value of every pool x pool window, channel by channel.
+
+    Inputs:
+    - x: input, shape (H, W, C, M)
+    - pool: window size, int >= 1, at most H and W
+    - stride: step between neighbouring windows, int >= 1 (stride < pool: windows overlap)
+
+    Returns:
+    - out: shape (H_out, W_out, C, M), dtype of x, with H_out = (H - pool) // stride + 1
+      (likewise W_out) and
+      out[i, j, c, n] = max over u, v in [0, pool) of x[i*stride + u, j*stride + v, c, n]
+
+    Raises ValueError if the window does not fit (pool > H or pool > W).
+    """
+''', '''
+H, W, C, M = x.shape
+H_out = conv_output_size(H, pool, stride)
+W_out = conv_output_size(W, pool, stride)
+# every channel of every sample becomes a one-channel "sample" of its own, so that each
+# column of im2col's matrix is one window of one channel
+windows = im2col(x.reshape(H, W, 1, C * M), pool, stride)      # (pool*pool, H_out*W_out*C*M)
+return windows.max(axis=0).reshape(H_out, W_out, C, M)
+''')
+
+MAX_POOL_BACKWARD = Function("max_pool_backward", '''
+def max_pool_backward(dout, x, pool=2, stride=2):
+    """
+    Backward pass of max pooling: each window's gradient goes to the input that was its maximum.
+
+    Inputs:
+    - dout: upstream gradient, shape (H_out, W_out, C, M)
+    - x: the forward pass's input, shape (H, W, C, M)
+    - pool, stride: as in the forward pass
+
+    Returns:
+    - dx: shape (H, W, C, M), dtype of x. When a window's maximum is tied, its gradient goes
+      to the FIRST of the tied inputs in row-major (u, v) order only. Where overlapping windows
+      picked the same input, their gradients add up.
+
+    Raises ValueError if dout does not have the pooled output's shape.
+    """
+''', '''
+H, W, C, M = x.shape
+shape = (conv_output_size(H, pool, stride), conv_output_size(W, pool, stride), C, M)
+if dout.shape != shape:
+    raise ValueError(f"dout has shape {dout.shape} but the pooled output has {shape}")
+windows = im2col(x.reshape(H, W, 1, C * M), pool, stride)      # one column per window
+winner = windows.argmax(axis=0)              # row of each column's first maximum
+dwindows = np.zeros_like(windows)
+dwindows[winner, np.arange(windows.shape[1])] = dout.reshape(-1)
+# col2im sends every column back to its window, adding where windows overlap
+return col2im(dwindows, (H, W, 1, C * M), pool, stride).reshape(H, W, C, M)
+''')
+
+CNN_FORWARD = Function("cnn_forward", '''
+def cnn_forward(x, w1, b1, w2, b2, pad=0, pool=2):
+    """
+    Class scores of the network conv -> ReLU -> max-pool -> affine.
+
+    Inputs:
+    - x: images, shape (H, W, C, M)
+    - w1: filters, shape (K, f, f, C); b1: their biases, shape (K,). The convolution has
+      stride 1 and `pad` zeros around H and W.
+    - w2: affine weights, shape (classes, Hp, Wp, K), one weight per pooled value;
+      b2: shape (classes,)
+    - pad: int >= 0; pool: the pooling window and its stride, int >= 1
+
+    Returns:
+    - scores: shape (classes, M), dtype of x, one column per sample:
+      scores[k, n] = b2[k] + sum over i, j, c of w2[k, i, j, c] * p[i, j, c, n],
+      where p (Hp, Wp, K, M) is the pooled output of the ReLU of the convolution.
+
+    Raises ValueError if w2 does not match the pooled maps' shape.
+    """
+''', '''
+a = conv_forward_im2col(x, w1, b1, 1, pad)                # (H1, W1, K, M)
+p = max_pool_forward(np.maximum(a, 0), pool, pool)        # ReLU, then pooling: (Hp, Wp, K, M)
+if w2.shape[1:] != p.shape[:3]:
+    raise ValueError(f"w2 has shape {w2.shape} but the pooled maps have shape {p.shape[:3]}: "
+                     f"w2 must be (classes, {p.shape[0]}, {p.shape[1]}, {p.shape[2]})")
+classes, M = w2.shape[0], x.shape[3]
+features = p.reshape(-1, M)              # column n: sample n's pooled values, (i, j, c) order
+scores = w2.reshape(classes, -1) @ features + b2.reshape(classes, 1)
+return scores.astype(x.dtype, copy=False)
+''')
+
+CNN_BACKWARD = Function("cnn_backward", '''
+def cnn_backward(dscores, x, w1, b1, w2, pad=0, pool=2):
+    """
+    Backward pass of the network: the gradients of its parameters, given the gradient of the
+    loss with respect to its scores.
+
+    Inputs:
+    - dscores: shape (classes, M), the gradient with respect to cnn_forward's scores
+    - x, w1, b1, w2, pad, pool: as given to cnn_forward (b2 changes no gradient)
+
+    Returns a tuple of:
+    - dw1: shape (K, f, f, C); db1: shape (K,)
+    - dw2: shape (classes, Hp, Wp, K); db2: shape (classes,)
+    all with the dtype of x.
+
+    Raises ValueError if dscores does not have the scores' shape (classes, M).
+    """
+''', '''
+classes, M = w2.shape[0], x.shape[3]
+if dscores.shape != (classes, M):
+    raise ValueError(f"dscores has shape {dscores.shape} but the scores have ({classes}, {M})")
+# the forward pass again: the gradients need its intermediate values
+a = conv_forward_im2col(x, w1, b1, 1, pad)
+r = np.maximum(a, 0)
+p = max_pool_forward(r, pool, pool)
+features = p.reshape(-1, M)
+W2 = w2.reshape(classes, -1)
+# right to left: affine, pooling, ReLU, convolution
+dw2 = (dscores @ features.T).reshape(w2.shape)
+db2 = dscores.sum(axis=1)
+dp = (W2.T @ dscores).reshape(p.shape)
+dr = max_pool_backward(dp, r, pool, pool)
+da = dr * (a > 0)                        # the ReLU passes gradient only where it was open
+_, dw1, db1 = conv_backward_im2col(da, x, w1, 1, pad)
+return dw1, db1, dw2.astype(x.dtype, copy=False), db2.astype(x.dtype, copy=False)
+''')
+
+ALL += (MAX_POOL_FORWARD, MAX_POOL_BACKWARD, CNN_FORWARD, CNN_BACKWARD)
