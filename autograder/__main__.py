@@ -6,6 +6,7 @@
     python -m autograder bundle --out DIR
     python -m autograder gradescope ASSIGNMENT --out DIR
     python -m autograder nbgrader ASSIGNMENT [--student ID ...] [--jobs N]
+    python -m autograder self-check NOTEBOOK [--out DIR] [--no-open]
 
 `grade` grades every notebook under the PATHs (a notebook, a folder of notebooks, nbgrader's
 submitted/<student>/<assignment>/ tree or any <student>/<assignment>/*.ipynb tree), writes
@@ -22,7 +23,7 @@ import signal
 import sys
 from pathlib import Path
 
-from autograder import bundle, class_report, config, gradescope, report, sandbox
+from autograder import bundle, class_report, config, gradescope, report, sandbox, self_check
 from autograder.scheduler import grade_batch
 from autograder.submissions import FINDING, UsageError, find_submissions
 
@@ -141,6 +142,7 @@ def main(argv=None, backend=None):
     bundle.register(subparsers)
     class_report.register(subparsers)
     gradescope.register(subparsers)
+    self_check.register(subparsers)
     for name, (module, summary) in LAZY.items():
         if argv[:1] == [name]:
             importlib.import_module(module).register(subparsers)
