@@ -381,17 +381,33 @@ def failure_kind(test):
     return tag(test, "failure")
 
 
-def _detail(test):
-    """The test's output for the student, without the diagnosed mistake's description and hint
-    (the page shows them once per function)."""
+def _detail(test, diagnosed=()):
+    """The test's output for the student, without the description and hint of a mistake the
+    page already explains (once per function): the hidden checks' diagnosis sentence, and the
+    visible checks' "likely mistake" line naming one of the `diagnosed` mistakes."""
+    from autograder import graders        # the sentence its checks append, to cut it out exactly
+    from autograder.misconceptions import BY_ID
     text = test["output"]
     mistake = tag(test, "misconception")
-    if mistake:
-        from autograder import graders        # the sentence its checks append, to cut it out exactly
-        from autograder.misconceptions import BY_ID
-        if mistake in BY_ID:
-            text = text.replace(graders.diagnosis_text(mistake), "")
+    if mistake in BY_ID:
+        text = text.replace(graders.diagnosis_text(mistake), "")
+    hints = {m: {BY_ID[m].hint, *BY_ID[m].hints.values()} for m in diagnosed if m in BY_ID}
+    if hints:
+        text = "\n".join(_shorter_likely_line(line, hints) for line in text.split("\n"))
     return scrub(text).strip()
+
+
+LIKELY = "  likely mistake: "     # how a visible check (helpers.checks) names a recognised mistake
+
+
+def _shorter_likely_line(line, hints):
+    """A visible check's "likely mistake" line whose hint the page's mistake box already shows,
+    shortened to a pointer to that box; any other line as it is."""
+    if line.startswith(LIKELY):
+        for mistake, texts in hints.items():
+            if any(text in line for text in texts):
+                return f"{LIKELY}{mistake} (explained above)"
+    return line
 
 
 def _message(text):
@@ -426,12 +442,13 @@ def _test_item(t):
     return item + "</li>"
 
 
-def _failed_items(tests):
+def _failed_items(tests, diagnosed=()):
     """<li> items of failed tests; tests failing with the same message share one item that
-    lists them (ten checks that were not run say so once)."""
+    lists them (ten checks that were not run say so once). `diagnosed`: the mistakes the
+    section's boxes already explain."""
     groups = {}
     for t in tests:
-        groups.setdefault(_detail(t), []).append(t)
+        groups.setdefault(_detail(t, diagnosed), []).append(t)
     items = []
     for text, group in groups.items():
         head = (_e(_title(group[0])) if len(group) == 1
@@ -480,7 +497,8 @@ def _function_section(function, tests):
     failed = [t for t in shown if not _passed(t) and not _is_timing(t)]
     parts = [f"<section><h2>{_e(function)}: {_points(sum(t['score'] for t in tests))} / "
              f"{_points(sum(t['max_score'] for t in tests))}</h2>"]
-    for mistake in misconceptions(failed):
+    diagnosed = misconceptions(failed)
+    for mistake in diagnosed:
         parts.append(_mistake_box(mistake, [t for t in failed if tag(t, "misconception") == mistake]))
     originals = [t for t in failed if failure_kind(t) == "timeout"]
     knock_ons = [t for t in failed if failure_kind(t) == "not-called-again"]
@@ -488,7 +506,7 @@ def _function_section(function, tests):
         parts.append(_timeout_box(originals, knock_ons))
     others = [t for t in failed if t not in originals and t not in knock_ons]
     if others:
-        parts.append(f"<h3>Failed ({len(others)})</h3><ul>{''.join(_failed_items(others))}</ul>")
+        parts.append(f"<h3>Failed ({len(others)})</h3><ul>{''.join(_failed_items(others, diagnosed))}</ul>")
     timed = [t for t in shown if _is_timing(t)]
     if timed:
         parts.append(f"<h3>Timing and memory, against the thresholds ({len(timed)})</h3>"

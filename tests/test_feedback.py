@@ -231,6 +231,8 @@ def test_feedback_of_real_gradings(tmp_path):
     assert len(flipped) >= 10 and all(DIAGNOSIS in t["output"] for t in flipped)
     page = (out / "bob" / "a1_naive" / "feedback.html").read_text()
     assert page.count(html.escape(FLIP.hint)) == 1
+    # the visible check names the same mistake: its line points at the box instead of repeating it
+    assert "likely mistake: true-convolution (explained above)" in page
     (box,) = [b for b in _Page(page).boxes["mistake"] if "true-convolution" in b]
     assert f"Seen in {len(flipped)} failed checks" in box
 
