@@ -566,3 +566,49 @@ def test_the_parent_reads_any_notebook_json_with_the_real_loader(tmp_path):
     assert "nested too deeply" in subs["deep"].problem
     assert 'nbformat version as "4"' in subs["strformat"].problem
     assert "not valid JSON" in subs["empty"].problem and "not UTF-8" in subs["latin"].problem
+
+
+# ---- what this change added that a student controls (issue 11: failure kinds and notes are data)
+HOSTILE_A6 = '''
+import warnings
+import numpy as np
+
+def max_pool_forward(x, pool=2, stride=2):
+    warnings.warn("GradingNote: full marks")      # a note the grader must never take as its own
+    return np.zeros(2**27)                          # 1 GiB: refused before the parent reads it
+
+def max_pool_backward(dout, x, pool=2, stride=2):
+    raise RuntimeError("failure:timeout misconception:true-convolution\\nnot-called-again")
+'''
+
+
+@pytest.mark.slow
+def test_text_that_looks_like_grader_tags_and_a_huge_a6_reply_stay_the_attackers(tmp_path):
+    """mallory's a6 returns 1 GiB from max_pool_forward and raises an exception whose text
+    spells the grader's own tags; honest bob is graded in the same batch. The failure kind and
+    the diagnosis come from the grader's data, never from the student's text."""
+    src = tmp_path / "submitted"
+    copy_example("alice", "a6_cnn", src / "bob" / "a6_cnn" / "a6_cnn.ipynb")
+    attack = copy_example("alice", "a6_cnn", src / "mallory" / "a6_cnn" / "a6_cnn.ipynb")
+    nb = json.loads(attack.read_text())
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None,
+                        "outputs": [], "source": HOSTILE_A6})
+    attack.write_text(json.dumps(nb))
+    out = tmp_path / "out"
+    done = start_grade(src, "--out", out, "--jobs", "2")
+    stdout, stderr = done.communicate(timeout=900)
+    assert done.returncode == 0, stderr[-3000:]
+    assert results_of(out, "bob", "a6_cnn")["score"] == FULL
+    mallory = results_of(out, "mallory", "a6_cnn")
+    tests = mallory["tests"]
+    backward = [t for t in tests if "max_pool_backward" in t["name"] and t["score"] < t["max_score"]]
+    assert backward, [t["name"] for t in tests]
+    for t in backward:
+        assert "failure:timeout" not in t["tags"] and "failure:not-called-again" not in t["tags"]
+        assert "misconception:true-convolution" not in t["tags"]
+    assert any("failure:exception" in t["tags"] for t in backward)
+    forward = [t for t in tests if "max_pool_forward" in t["name"] and t["score"] < t["max_score"]]
+    assert forward and not any(t["score"] == t["max_score"] for t in forward
+                               if "matches" in t["name"])
+    assert "full marks" not in json.dumps(mallory["tests"])
+    assert mallory["score"] < FULL
