@@ -11,7 +11,8 @@ x (H, W, C, M), w (K, f, f, C), b (K,).
 sizes that do not tile, small enough for the seven-loop tier. `SEED_CASES` are the source texts'
 examples; `LARGE` are the sizes the benchmark uses; `WINDOWS` and `SAMPLES` the shapes the timed
 functions are timed on (each function's timed cases are in its entry of autograder/contract.py,
-read as contract.TIMING); `MEMORY_CASE` where conv_forward_im2col's memory is measured.
+read as contract.TIMING); `MEMORY_CASE` where conv_forward_im2col's memory is measured;
+`POOL_CASES` and `NETWORK_CASES` a6_cnn's max pooling and small network.
 """
 from dataclasses import dataclass, replace
 
@@ -139,6 +140,27 @@ LARGE = {
 }
 
 SMALL_CASES = GRID + SEED_CASES
+
+# a6_cnn's max pooling (windows of case.f at case.stride) and its small network (K filters f x f
+# with case.pad at stride 1, then pooling of case.stride): autograder/contract.py reads them.
+POOL_CASES = (
+    Case("2x2 windows at stride 2, tiling", 8, 8, 3, 2, 1, 2, 2, 0, seed=61),
+    Case("2x2 windows at stride 2, H != W, not tiling", 7, 9, 2, 3, 1, 2, 2, 0, seed=62),
+    Case("3x3 windows at stride 2, overlapping", 9, 7, 2, 2, 1, 3, 2, 0, seed=63),
+    Case("3x3 windows at stride 1", 6, 5, 1, 3, 1, 3, 1, 0, seed=64),
+    Case("2x2 windows at stride 3, gaps", 8, 11, 2, 1, 1, 2, 3, 0, seed=65),
+    Case("1x1 windows", 4, 5, 2, 2, 1, 1, 1, 0, seed=66),
+    Case("one window over the whole input", 5, 5, 3, 2, 1, 5, 1, 0, seed=67),
+    Case("the digits network's pooling", 8, 8, 16, 32, 1, 2, 2, 0, seed=68),
+)
+NETWORK_CASES = (
+    Case("the digits network", 8, 8, 1, 4, 4, 5, 2, 2, seed=71),
+    Case("3x3 filters, pad 1, H != W, two channels", 7, 9, 2, 3, 3, 3, 2, 1, seed=72),
+    Case("pad 0, pool 3", 9, 8, 1, 2, 2, 3, 3, 0, seed=73),
+    Case("1x1 filters, pool 1", 4, 5, 3, 2, 2, 1, 1, 0, seed=74),
+    # one sample, 16 filters: 256 pooling windows, so a ReLU mask left out shows whatever the seed
+    Case("one sample", 8, 8, 1, 1, 16, 3, 2, 1, seed=75),
+)
 
 # The shapes the graders' timing thresholds are measured on (docs/CONTRACT.md); each timed
 # function's own cases are in its entry of autograder/contract.py. Every threshold must

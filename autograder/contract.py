@@ -43,8 +43,8 @@ from typing import Callable
 import numpy as np
 
 from autograder import config
-from autograder.cases import (ALEXNET_CONV1, GRID, LARGE, MEMORY_CASE, SAMPLES, SEED_CASES,
-                              SMALL_CASES, WINDOWS, Case)
+from autograder.cases import (ALEXNET_CONV1, GRID, LARGE, MEMORY_CASE, NETWORK_CASES, POOL_CASES,
+                              SAMPLES, SEED_CASES, SMALL_CASES, WINDOWS, Case)
 
 # Cell tags used in the notebooks.
 DEMO_TAG = "demo"      # timing and plotting cells a grader skips
@@ -282,29 +282,13 @@ IM2COL_SPEED = dict(max_ratio=config.IM2COL_MAX_RATIO, claim=at_most(config.IM2C
 
 # --------------------------------------------------------------------------- a6_cnn
 # Max pooling and the small network conv -> ReLU -> max-pool -> affine (autograder/reference.py,
-# section a6_cnn). Their arguments come from the same Case table, read as follows:
+# section a6_cnn). Their arguments come from the case table's POOL_CASES and NETWORK_CASES
+# (autograder/cases.py), read as follows:
 #   pooling:  x (H, W, C, M), windows `pool` = case.f at case.stride; case.K and case.pad unused
 #   network:  x (H, W, C, M), K filters f x f with case.pad (the convolution's stride is always 1),
 #             pooling windows and stride `pool` = case.stride, NETWORK_CLASSES classes
 NETWORK_CLASSES = 4
-POOL_CASES = (
-    Case("2x2 windows at stride 2, tiling", 8, 8, 3, 2, 1, 2, 2, 0, seed=61),
-    Case("2x2 windows at stride 2, H != W, not tiling", 7, 9, 2, 3, 1, 2, 2, 0, seed=62),
-    Case("3x3 windows at stride 2, overlapping", 9, 7, 2, 2, 1, 3, 2, 0, seed=63),
-    Case("3x3 windows at stride 1", 6, 5, 1, 3, 1, 3, 1, 0, seed=64),
-    Case("2x2 windows at stride 3, gaps", 8, 11, 2, 1, 1, 2, 3, 0, seed=65),
-    Case("1x1 windows", 4, 5, 2, 2, 1, 1, 1, 0, seed=66),
-    Case("one window over the whole input", 5, 5, 3, 2, 1, 5, 1, 0, seed=67),
-    Case("the digits network's pooling", 8, 8, 16, 32, 1, 2, 2, 0, seed=68),
-)
-NETWORK_CASES = (
-    Case("the digits network", 8, 8, 1, 4, 4, 5, 2, 2, seed=71),
-    Case("3x3 filters, pad 1, H != W, two channels", 7, 9, 2, 3, 3, 3, 2, 1, seed=72),
-    Case("pad 0, pool 3", 9, 8, 1, 2, 2, 3, 3, 0, seed=73),
-    Case("1x1 filters, pool 1", 4, 5, 3, 2, 2, 1, 1, 0, seed=74),
-    # one sample, 16 filters: 256 pooling windows, so a ReLU mask left out shows whatever the seed
-    Case("one sample", 8, 8, 1, 1, 16, 3, 2, 1, seed=75),
-)
+
 
 
 def _pooled_shape(case):

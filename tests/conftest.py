@@ -1,9 +1,12 @@
-"""Project test configuration: keep Jupyter, IPython and matplotlib state out of $HOME."""
+"""Project test configuration: keep Jupyter, IPython and matplotlib state out of $HOME; fixtures
+several test files share."""
 import atexit
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,3 +33,16 @@ def pytest_collection_modifyitems(config, items):
     3.3-4.75x against 2.8-3.5x alone), enough to cross a margin that holds on a fresh machine;
     CI runs it on a fresh machine too, as its first test."""
     items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/test_timing_thresholds.py")
+
+
+@pytest.fixture
+def no_show(monkeypatch):
+    """A helpers plot must neither call plt.show() nor leave a figure open in pyplot."""
+    import matplotlib.pyplot as plt
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a helpers plot called plt.show()")
+    monkeypatch.setattr(plt, "show", refuse)
+    before = set(plt.get_fignums())
+    yield
+    assert set(plt.get_fignums()) == before, "a helpers plot left a figure open in pyplot"

@@ -9,7 +9,6 @@ import types
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -19,6 +18,7 @@ from autograder import misconceptions, reference as ref
 from autograder.student import InProcessStudent
 from helpers import checks, gradcheck, plots, timing
 from helpers.rules import rules
+from student_answers.mistake_slices_unpadded_x import conv_forward_partial as partial_from_x
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPERS = ROOT / "helpers"
@@ -433,21 +433,6 @@ def test_a_mistake_s_hint_is_the_one_for_the_function_checked():
     assert hint.hint in str(failure.value)
 
 
-def partial_from_x(x, w, b, stride=1, pad=0):
-    """conv_forward_partial slicing its windows from x, not the padded x: windows cut short by
-    x's edge to one row or column are broadcast, others raise."""
-    K, f = w.shape[:2]
-    H_out, W_out = ((n + 2 * pad - f) // stride + 1 for n in x.shape[:2])
-    out = np.zeros((H_out, W_out, K, x.shape[3]))
-    for n in range(x.shape[3]):
-        for k in range(K):
-            for i in range(H_out):
-                for j in range(W_out):
-                    window = x[i * stride:i * stride + f, j * stride:j * stride + f, :, n]
-                    out[i, j, k, n] = np.sum(window * w[k]) + b[k]
-    return out
-
-
 def naive_from_x(x, w, b, stride=1, pad=0):
     """The seven loops indexing x, not the padded x: an IndexError past its edge."""
     K, f = w.shape[:2]
@@ -677,16 +662,6 @@ def test_the_verdict_compares_with_the_course_and_the_hidden_limit(speedup, says
 
 
 # --------------------------------------------------------------------------- plots
-@pytest.fixture(autouse=False)
-def no_show(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a helpers plot called plt.show()")
-    monkeypatch.setattr(plt, "show", refuse)
-    before = set(plt.get_fignums())
-    yield
-    assert set(plt.get_fignums()) == before, "a helpers plot left a figure open in pyplot"
-
-
 @pytest.mark.parametrize("H, W, f, stride, pad", [(4, 4, 2, 1, 0), (5, 4, 3, 2, 1), (3, 6, 2, 1, 1)])
 def test_plot_im2col_shows_every_window_and_the_pixel_each_entry_copies(no_show, H, W, f, stride, pad):
     fig = plots.plot_im2col(H, W, f, stride, pad)
