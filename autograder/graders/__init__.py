@@ -27,6 +27,7 @@ from autograder.grading import Failed, note
 from autograder.student import MissingFunction, StudentException
 from autograder.student_rules import FORBIDDEN_LIBRARIES
 from autograder.timing import check_time_ratio, peak_memory
+from helpers.gradcheck import numerical_gradient
 
 # --------------------------------------------------------------------------- comparing
 def _describe(value):
@@ -434,24 +435,9 @@ def numerical_gradients(case, dout, seed=None, h=1e-6):
     """Central differences of sum(out * dout) for the reference layer at the x, w, b of `case`
     drawn from `seed` (None: the published numbers): (dx, dw, db)."""
     x, w, b = case.arrays(run_seed=seed)
-    params = [x, w, b]
-
-    def loss():
-        return float(np.sum(reference.conv_forward_im2col(x, w, b, case.stride, case.pad) * dout))
-
-    grads = []
-    for p in params:
-        g = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            keep = p[idx]
-            p[idx] = keep + h
-            plus = loss()
-            p[idx] = keep - h
-            minus = loss()
-            p[idx] = keep
-            g[idx] = (plus - minus) / (2 * h)
-        grads.append(g)
-    return tuple(grads)
+    return tuple(numerical_gradient(
+        lambda _: reference.conv_forward_im2col(x, w, b, case.stride, case.pad), p, dout, h)
+        for p in (x, w, b))
 
 
 def check_numerical_gradient(student, function, case, seed):

@@ -16,6 +16,7 @@ from autograder.contract import (NETWORK_CASE_WORDS, NETWORK_CASES, POOL_CASE_WO
 from autograder.graders import check_value, mismatch
 from autograder.graders.generic import add_generic_tests
 from autograder.grading import Failed, grades
+from helpers.gradcheck import numerical_gradient
 
 TIE_CASES = (POOL_CASES[0], POOL_CASES[2], POOL_CASES[4])    # tiling, overlapping, gaps
 GRADIENT_POOL_CASES = (POOL_CASES[2], POOL_CASES[4])
@@ -75,17 +76,8 @@ def test_max_pool_backward_ties(student, seed, case):
 
 def _pool_numerical(dout, x, pool, stride):
     """Central differences of sum(max_pool_forward(x) * dout) for every entry of x."""
-    x = x.copy()
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        keep = x[index]
-        x[index] = keep + H
-        plus = np.sum(reference.max_pool_forward(x, pool, stride) * dout)
-        x[index] = keep - H
-        minus = np.sum(reference.max_pool_forward(x, pool, stride) * dout)
-        x[index] = keep
-        grad[index] = (plus - minus) / (2 * H)
-    return grad
+    return numerical_gradient(lambda a: reference.max_pool_forward(a, pool, stride), x.copy(),
+                              dout, H)
 
 
 def _check_against(numeric, got, names, text):
@@ -113,19 +105,8 @@ def test_max_pool_backward_numerical(student, seed, case):
 def _network_numerical(dscores, x, w1, b1, w2, b2, pad, pool):
     """Central differences of sum(cnn_forward(...) * dscores) for every entry of w1, b1, w2, b2."""
     params = [p.copy() for p in (w1, b1, w2, b2)]
-    grads = []
-    for p in params:
-        g = np.zeros_like(p)
-        for index in np.ndindex(p.shape):
-            keep = p[index]
-            p[index] = keep + H
-            plus = np.sum(reference.cnn_forward(x, *params, pad, pool) * dscores)
-            p[index] = keep - H
-            minus = np.sum(reference.cnn_forward(x, *params, pad, pool) * dscores)
-            p[index] = keep
-            g[index] = (plus - minus) / (2 * H)
-        grads.append(g)
-    return grads
+    return [numerical_gradient(lambda _: reference.cnn_forward(x, *params, pad, pool), p,
+                               dscores, H) for p in params]
 
 
 def _smooth_point(case, seed):
