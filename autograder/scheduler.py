@@ -100,16 +100,18 @@ def _raise_interrupted(signum, frame):
 
 def _start_worker(job, workdir):
     """A worker process grading `job`, in its own session, in `workdir` (where its sandboxes
-    keep their folders too: the batch removes it whatever happens to the worker)."""
+    keep their folders too: the batch removes it whatever happens to the worker). The job goes
+    down the worker's stdin, never through a file: it is a pickle, and no file a sandbox might
+    reach should be able to become code in a worker."""
     job.scratch = str(workdir)
-    (workdir / "job.pickle").write_bytes(pickle.dumps(job))
     log = open(workdir / "worker.log", "wb")
     code = "from autograder.worker import main; main()"
-    proc = subprocess.Popen([sys.executable, "-c", code, str(workdir / "job.pickle"),
-                             str(workdir / "results.json")],
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([sys.executable, "-c", code, str(workdir / "results.json")],
+                            stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                             cwd=workdir, start_new_session=True)
     log.close()
+    with proc.stdin:
+        proc.stdin.write(pickle.dumps(job))
     return proc
 
 

@@ -1,6 +1,6 @@
 """The worker: grades one notebook, in a fresh `python` process the scheduler started for it.
 
-    python -c "from autograder.worker import main; main()" JOB.pickle RESULTS.json
+    python -c "from autograder.worker import main; main()" RESULTS.json   < the pickled Job
 
 `grade_notebook(job)` is four steps, each recording what it learns in the Run:
 
@@ -43,7 +43,7 @@ MEASUREMENTS = ("timing", "memory")   # kinds of test whose calls count as "timi
 
 @dataclass
 class Job:
-    """What the scheduler tells a worker (pickled to job.pickle): the notebook, its student (the
+    """What the scheduler tells a worker (pickled, down its stdin): the notebook, its student (the
     true name), the output folder, the backend, the run's seed, whether partial isolation is
     allowed, the scheduler's notes about notebooks that were not graded, the folder for the
     sandboxes' own folders (removed by the scheduler, whatever happens to the worker) and the
@@ -233,8 +233,9 @@ def results(run, outcomes, timed_out):
 
 
 def main(argv=None):
-    """Worker entry point: `<job.pickle> <results.json>`; grades one notebook, writes its results."""
-    job_path, out_path = (sys.argv[1:] if argv is None else argv)[:2]
+    """Worker entry point: `<results.json>`, the pickled Job on stdin; grades one notebook,
+    writes its results."""
+    out_path = (sys.argv[1:] if argv is None else argv)[0]
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    job = pickle.loads(Path(job_path).read_bytes())
+    job = pickle.loads(sys.stdin.buffer.read())
     report.write_atomic(out_path, json.dumps(grade_notebook(job)))

@@ -465,13 +465,13 @@ def test_a_submission_cannot_read_a_classmates_notebook_while_it_runs():
 
 def batch_folders(pid):
     """The autograder-batch-* folders named on the command lines of `pid`'s child processes
-    (its workers: <batch>/<worker>/job.pickle)."""
+    (its workers: <batch>/<worker>/results.json)."""
     found = set()
     for proc in Path("/proc").iterdir():
         try:
             if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
                 found |= {Path(arg).parents[1] for arg in (proc / "cmdline").read_text().split("\0")
-                          if "/autograder-batch-" in arg and arg.endswith("job.pickle")}
+                          if "/autograder-batch-" in arg and arg.endswith("results.json")}
         except (OSError, IndexError, ValueError):
             pass
     return sorted(found)
@@ -506,6 +506,8 @@ def test_a_stopped_run_leaves_nothing_behind_and_says_how_to_resume(tmp_path, si
         batches = batch_folders(run.pid)
         sandboxes = [p for b in batches for p in b.glob("*/conv-sandbox-*")]
     assert sandboxes and run.poll() is None, "no sandbox started"
+    # the workers got their jobs down a pipe: no pickle lies where a sandbox might reach it
+    assert [p for b in batches for p in b.rglob("*.pickle")] == []
     run.send_signal(sig)
     stdout, stderr = run.communicate(timeout=60)
     assert run.returncode == 128 + sig, stderr[-2000:]
