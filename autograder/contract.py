@@ -116,6 +116,11 @@ class Spec:
     bad_inputs: the BadInputs it must refuse with ValueError, one robustness test each
     library_check: the static test for library convolutions
     timing, memory: its timing and memory tests (None: not timed, not measured)
+    returns(*args, **kwargs): the shapes of the arrays it returns, called with its own arguments
+        (an empty list for a number); the call channel bounds a reply by them (replies.py;
+        None: by the bytes of its array arguments)
+    same_as: a faster reference function computing the same values, which the graders and the
+        misconception table call in its place (None: its own reference)
     """
     function: str
     signature: str
@@ -134,6 +139,8 @@ class Spec:
     library_check: bool = True
     timing: Timing | None = None
     memory: Memory | None = None
+    returns: Callable | None = None
+    same_as: str | None = None
 
     def __post_init__(self):
         if self.family not in (None, *FAMILIES):
@@ -223,6 +230,58 @@ def _columns_where(case):
     return f"x of shape {case.x_shape}, f={case.f}, stride={case.stride}, pad={case.pad}"
 
 
+# --------------------------------------------------------------------------- result shapes
+# Each takes the function's own parameters and gives the shapes of the arrays it returns.
+def _positions(n, f, stride, pad):
+    """Output positions along one axis (0 when the filter does not fit)."""
+    return max((n + 2 * pad - f) // stride + 1, 0)
+
+
+def _number(*args, **kwargs):
+    return []
+
+
+def _padded_shape(x, pad):
+    H, W, C, M = x.shape
+    return [(H + 2 * pad, W + 2 * pad, C, M)]
+
+
+def _forward_shape(x, w, b, stride=1, pad=0):
+    H, W, _, M = x.shape
+    return [(_positions(H, w.shape[1], stride, pad), _positions(W, w.shape[2], stride, pad),
+             w.shape[0], M)]
+
+
+def _backward_shapes(dout, x, w, stride=1, pad=0):
+    return [x.shape, w.shape, (w.shape[0],)]
+
+
+def _columns_shape(x, f, stride=1, pad=0):
+    H, W, C, M = x.shape
+    return [(f * f * C, _positions(H, f, stride, pad) * _positions(W, f, stride, pad) * M)]
+
+
+def _col2im_shape(X_col, x_shape, f, stride=1, pad=0):
+    return [tuple(x_shape)]
+
+
+def _pool_shape(x, pool=2, stride=2):
+    H, W, C, M = x.shape
+    return [(_positions(H, pool, stride, 0), _positions(W, pool, stride, 0), C, M)]
+
+
+def _pool_backward_shape(dout, x, pool=2, stride=2):
+    return [x.shape]
+
+
+def _scores_shape(x, w1, b1, w2, b2, pad=0, pool=2):
+    return [(w2.shape[0], x.shape[3])]
+
+
+def _network_gradient_shapes(dscores, x, w1, b1, w2, pad=0, pool=2):
+    return [w1.shape, (w1.shape[0],), w2.shape, (w2.shape[0],)]
+
+
 # --------------------------------------------------------------------------- bad inputs
 def filter_too_large(arguments):
     """A filter that does not fit the padded input (f > H + 2*pad); `arguments(x, f, stride,
@@ -253,14 +312,14 @@ OUTPUT_SIZE_TOO_LARGE = BadInput("too_large", "ValueError when the filter does n
 # The two families: the convolutional layer's forward pass (x, w, b, stride, pad) -> out and its
 # backward pass (dout, x, w, stride, pad) -> (dx, dw, db), every field they share.
 FORWARD_LAYER = dict(
-    signature="x, w, b, stride=1, pad=0", family="forward", result="out",
+    signature="x, w, b, stride=1, pad=0", family="forward", result="out", returns=_forward_shape,
     arguments=_layer_arguments, where=_layer_where, unchanged=("x", "w", "b"),
     public_check="check_conv_forward",
     bad_inputs=(filter_too_large(lambda x, f, s, p: (x, np.ones((2, f, f, 2)), np.zeros(2), s, p)),
                 channel_mismatch(lambda x, w: (x, w, np.zeros(2), 1, 0))))
 BACKWARD_LAYER = dict(
     signature="dout, x, w, stride=1, pad=0", family="backward", result=("dx", "dw", "db"),
-    arguments=_backward_arguments, where=_layer_where, unchanged=("dout", "x", "w"),
+    returns=_backward_shapes, arguments=_backward_arguments, where=_layer_where, unchanged=("dout", "x", "w"),
     public_check="check_conv_backward",
     bad_inputs=(filter_too_large(lambda x, f, s, p: (np.ones((1, 1, 2, 1)), x, np.ones((2, f, f, 2)), s, p)),
                 channel_mismatch(lambda x, w: (np.ones((3, 3, 2, 2)), x, w, 1, 0))))
@@ -379,27 +438,29 @@ def _network_mismatch(arguments, what):
 # --------------------------------------------------------------------------- the course
 COURSE = (
     Assignment("a1_naive", "the seven-loop layer, output size and zero padding", (
-        Spec("conv_output_size", "n, f, stride=1, pad=0", result="the output size",
+        Spec("conv_output_size", "n, f, stride=1, pad=0", result="the output size", returns=_number,
              arguments=_output_size_arguments, where=_output_size_where,
              visible_points=5, hidden_points=10, public_check="check_conv_output_size",
              keeps_dtype=False, library_check=False, bad_inputs=(OUTPUT_SIZE_TOO_LARGE,)),
-        Spec("zero_pad", "x, pad", result="x_pad",
+        Spec("zero_pad", "x, pad", result="x_pad", returns=_padded_shape,
              arguments=_zero_pad_arguments, where=_zero_pad_where,
              visible_points=5, hidden_points=10, public_check="check_zero_pad",
              # pad 3 and 6 catch a hard-coded pad
              correctness=Correctness(GRID[:6] + (SEED_CASES[0].with_(pad=3), GRID[3].with_(pad=6)),
                                      "pads x of shape {case.x_shape} by {case.pad}", 6),
              unchanged=("x",), library_check=False),
-        Spec("conv_forward_naive", **FORWARD_LAYER, visible_points=20, hidden_points=50,
+        Spec("conv_forward_naive", **FORWARD_LAYER, same_as="conv_forward_im2col",
+             visible_points=20, hidden_points=50,
              correctness=Correctness(SMALL_CASES, MATCHES, 8)),
     )),
     Assignment("a2_partial", "four loops and one vectorized window product", (
-        Spec("conv_single_step", "x_slice, w_k, b_k", result="the value",
+        Spec("conv_single_step", "x_slice, w_k, b_k", result="the value", returns=_number,
              arguments=_single_step_arguments, where=_single_step_where,
              visible_points=10, hidden_points=20, public_check="check_conv_single_step",
              correctness=Correctness(SMALL_CASES, "one window of {case}", 6),
              keeps_dtype=False, unchanged=("x_slice", "w_k", "b_k")),
-        Spec("conv_forward_partial", **FORWARD_LAYER, visible_points=20, hidden_points=50,
+        Spec("conv_forward_partial", **FORWARD_LAYER, same_as="conv_forward_im2col",
+             visible_points=20, hidden_points=50,
              correctness=Correctness(SMALL_CASES, MATCHES, 8),
              timing=Timing(
                  # f*f*C = 486 >= 400; 128 windows (H_out*W_out*K*M): the seven loops take ~20-40 ms
@@ -412,7 +473,7 @@ COURSE = (
                  reference_label="the reference seven-loop layer")),
     )),
     Assignment("a3_im2col", "im2col and the layer as one matrix product", (
-        Spec("im2col", "x, f, stride=1, pad=0", result="X_col",
+        Spec("im2col", "x, f, stride=1, pad=0", result="X_col", returns=_columns_shape,
              arguments=_im2col_arguments, where=_columns_where,
              visible_points=15, hidden_points=35, public_check="check_im2col",
              correctness=Correctness(SMALL_CASES + (ALEXNET_CONV1,),
@@ -429,9 +490,11 @@ COURSE = (
              memory=Memory(MEMORY_CASE, config.IM2COL_MAX_MEMORY_FACTOR)),
     )),
     Assignment("a4_backward", "the backward pass, col2im", (
-        Spec("conv_backward_naive", **BACKWARD_LAYER, visible_points=10, hidden_points=25,
+        Spec("conv_backward_naive", **BACKWARD_LAYER, same_as="conv_backward_im2col",
+             visible_points=10, hidden_points=25,
              correctness=Correctness(SMALL_CASES, GRADIENTS_MATCH, 8)),
         Spec("col2im", "X_col, x_shape, f, stride=1, pad=0", result="the result",
+             returns=_col2im_shape,
              arguments=_col2im_arguments, where=_columns_where,
              visible_points=10, hidden_points=20,
              public_check="check_col2im", public_check_with=("reference.im2col",),
@@ -454,7 +517,8 @@ COURSE = (
                       "vectorized im2col and col2im.")),
     )),
     Assignment("a5_fft", "the layer through the FFT", (
-        Spec("conv_forward_fft", **FORWARD_LAYER, visible_points=30, hidden_points=70,
+        Spec("conv_forward_fft", **FORWARD_LAYER, same_as="conv_forward_im2col",
+             visible_points=30, hidden_points=70,
              correctness=Correctness(SMALL_CASES + (ALEXNET_CONV1,), MATCHES, 8),
              timing=Timing(
                  (WINDOWS.with_(K=1, seed=44), SAMPLES.with_(seed=49)), config.FFT_MAX_RATIO, at_most(config.FFT_MAX_RATIO, "the reference FFT's"),
@@ -463,13 +527,14 @@ COURSE = (
                  "sum over channels with one einsum or matmul.")),
     )),
     Assignment("a6_cnn", "the layer at work: max pooling and a small CNN trained on digits", (
-        Spec("max_pool_forward", "x, pool=2, stride=2", result="out",
+        Spec("max_pool_forward", "x, pool=2, stride=2", result="out", returns=_pool_shape,
              arguments=_pool_arguments, where=_pool_where,
              visible_points=5, hidden_points=15, public_check="check_max_pool_forward",
              correctness=Correctness(POOL_CASES, f"matches the reference on {POOL_CASE_WORDS}", 6),
              unchanged=("x",),
              bad_inputs=(_pool_too_large(lambda x, pool: (x, pool, 1)),)),
         Spec("max_pool_backward", "dout, x, pool=2, stride=2", result="dx",
+             returns=_pool_backward_shape,
              arguments=_pool_backward_arguments, where=_pool_where,
              visible_points=10, hidden_points=20, public_check="check_max_pool_backward",
              public_check_with=("reference.max_pool_forward",),
@@ -482,6 +547,7 @@ COURSE = (
                                            "x of shape (6, 6, 2, 1), pool 2, stride 2 (out "
                                            "3x3x2x1) and dout of shape (2, 2, 2, 1)")))),
         Spec("cnn_forward", "x, w1, b1, w2, b2, pad=0, pool=2", result="scores",
+             returns=_scores_shape,
              arguments=_network_arguments, where=_network_where,
              visible_points=5, hidden_points=15, public_check="check_cnn_forward",
              correctness=Correctness(NETWORK_CASES, f"matches the reference on {NETWORK_CASE_WORDS}", 6),
@@ -490,7 +556,7 @@ COURSE = (
                          channel_mismatch(lambda x, w: (x, w, np.zeros(2), np.ones((4, 2, 2, 2)),
                                                         np.zeros(4), 1, 2)))),
         Spec("cnn_backward", "dscores, x, w1, b1, w2, pad=0, pool=2",
-             result=("dw1", "db1", "dw2", "db2"),
+             result=("dw1", "db1", "dw2", "db2"), returns=_network_gradient_shapes,
              arguments=_network_backward_arguments, where=_network_where,
              visible_points=5, hidden_points=25, public_check="check_cnn_backward",
              public_check_with=("reference.cnn_forward",),

@@ -37,16 +37,8 @@ from itertools import permutations
 import numpy as np
 
 from autograder import reference
-from autograder.contract import BACKWARD, FORWARD   # the layer's forward and backward passes
+from autograder.contract import BACKWARD, FORWARD, FUNCTIONS   # FORWARD, BACKWARD: the layer's passes
 from autograder.student_rules import FORBIDDEN_LIBRARIES, TOLERANCES
-
-# The functions whose values are compared with a faster reference that computes the same thing.
-SAME_AS = {
-    "conv_forward_naive": "conv_forward_im2col",
-    "conv_forward_partial": "conv_forward_im2col",
-    "conv_forward_fft": "conv_forward_im2col",
-    "conv_backward_naive": "conv_backward_im2col",
-}
 
 IDENTITY = (0, 1, 2)
 OTHER_ORDERS = tuple(p for p in permutations(IDENTITY) if p != IDENTITY)
@@ -84,7 +76,8 @@ def bind(function, args, kwargs):
 
 def expected(function, args, kwargs):
     """The reference's value for a call (through a faster reference computing the same thing)."""
-    return getattr(reference, SAME_AS.get(function, function))(*args, **kwargs)
+    faster = FUNCTIONS[function].same_as if function in FUNCTIONS else None
+    return getattr(reference, faster or function)(*args, **kwargs)
 
 
 def _sizes(shape, f, s, p, rule=None):

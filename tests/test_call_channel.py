@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import reference, replies
+from autograder import contract, reference, replies
 from autograder.cases import ALEXNET_CONV1, GRID, MEMORY_CASE
 from autograder.extract import Cell
 from autograder.graders import Failed, check_not_mutated
@@ -435,29 +435,16 @@ def hide():
 
 
 # ------------------------------------------------------------------------------ reply budget
-def contract_args(function, case):
-    x, w, b = case.arrays()
-    s, p = case.stride, case.pad
-    return {"conv_output_size": (case.H, case.f, s, p), "zero_pad": (x, p),
-            "conv_single_step": (x[:case.f, :case.f, :, 0], w[0], float(b[0])),
-            "conv_forward_naive": (x, w, b, s, p), "conv_forward_im2col": (x, w, b, s, p),
-            "conv_forward_fft": (x, w, b, s, p), "im2col": (x, case.f, s, p),
-            "col2im": (np.ones(case.col_shape), case.x_shape, case.f, s, p),
-            "conv_backward_naive": (case.dout(), x, w, s, p),
-            "conv_backward_im2col": (case.dout(), x, w, s, p)}[function]
-
-
-@pytest.mark.parametrize("function", ["conv_output_size", "zero_pad", "conv_single_step",
-                                      "conv_forward_naive", "conv_forward_im2col",
-                                      "conv_forward_fft", "im2col", "col2im",
-                                      "conv_backward_naive", "conv_backward_im2col"])
+@pytest.mark.parametrize("function", sorted(contract.FUNCTIONS))
 def test_expected_bytes_are_what_the_reference_returns(function):
-    for case in GRID[:6]:
-        args = contract_args(function, case)
+    entry = contract.FUNCTIONS[function]
+    cases = entry.correctness.cases if entry.correctness else contract.GRID[:6]
+    for case in cases[:6]:
+        args = contract.inputs(function, case)
         value = getattr(reference, function)(*args)
         returned = sum(a.nbytes for a in (value if isinstance(value, tuple) else (value,))
                        if isinstance(a, np.ndarray))
-        assert replies.expected_bytes(function, args, {}) == returned
+        assert replies.expected_bytes(function, args, {}) == returned, case
     x, w, b = GRID[1].arrays()
     assert replies.expected_bytes("conv_forward_im2col", (x, w, b), {"stride": 2, "pad": 1}) == \
         reference.conv_forward_im2col(x, w, b, stride=2, pad=1).nbytes
