@@ -387,25 +387,41 @@ def format_table(rows, columns):
     return "\n".join(lines)
 
 
-# The reference's goals (performance issue): on the real layers, forward no slower than PyTorch's
-# conv2d, >= 60 % of the bare GEMM on the two large ones, backward <= 1.2x PyTorch's; and the
-# naive -> im2col speed-up of the course's claim. Each is judged on the best times and on the
-# medians, and met only when it holds on both.
+# The reference's goals (performance issue), in float64 and in float32 alike: on the real layers,
+# forward and backward no slower than PyTorch's conv2d (one thread, same run), the forward at
+# >= 84 % of the bare GEMM on the two large layers; and the naive -> im2col speed-up of the
+# course's claim. Each is judged on the best times and on the medians, and met only when it holds
+# on both. A gap is followed by its measured cause: how the matrix products the reference cannot
+# avoid (the bare GEMM of the layer's size: once forward, twice backward) compare with PyTorch.
 GOAL_CASES = ("cifar", "alexnet", "mid")
 LARGE_CASES = ("alexnet", "mid")
-GOAL_GEMM_SHARE = 0.60
-GOAL_BACKWARD_RATIO = 1.2
+GOAL_GEMM_SHARE = 0.84
+GOAL_TORCH_RATIO = 1.0
 GOAL_SPEEDUP = 200
 
 
+def gap_cause(products, torch_time, total):
+    """Why the reference (`total` seconds) is slower than PyTorch (`torch_time`), from the time of
+    the matrix products it cannot avoid (`products`, at the bare GEMM's speed)."""
+    if products >= torch_time:
+        return (f"the matrix products alone, at the bare GEMM's speed, take "
+                f"{products / torch_time:.2f}x PyTorch's whole time: PyTorch's own kernel "
+                f"outruns this BLAS's GEMM, the limit of im2col + GEMM")
+    return (f"the matrix products take {products / torch_time:.0%} of PyTorch's time; copying "
+            f"windows, col2im and transposes take the other {(total - products) / torch_time:.0%}")
+
+
 def goals(rows):
-    """One line per goal and case: the measured values (best / median), the goal, met or GAP."""
+    """One line per goal and case: the measured values (best / median), the goal, met or GAP
+    (with its cause, measured on the best times)."""
     out = []
 
-    def verdict(values, ok, text):
+    def verdict(values, ok, text, cause=None):
         """values: (from the best times, from the medians); ok(value) -> bool."""
         met = all(ok(v) for v in values)
         out.append(f"{'met ' if met else 'GAP '} {text(*values)}")
+        if not met and cause:
+            out.append(f"       cause: {cause()}")
 
     def ratio(a, b):
         return derived("ratio", lambda x, y: x / y, a, b).both
@@ -414,16 +430,20 @@ def goals(rows):
         c = row.cells
         real = row.name in GOAL_CASES
         if real and "torch_fwd" in c:
-            verdict(ratio(c["im2col"], c["torch_fwd"]), lambda r: r <= 1.0,
-                    lambda b, m: f"{row.name}: forward {b:.2f}x / {m:.2f}x PyTorch's time (goal <= 1x)")
+            verdict(ratio(c["im2col"], c["torch_fwd"]), lambda r: r <= GOAL_TORCH_RATIO,
+                    lambda b, m: f"{row.name}: forward {b:.2f}x / {m:.2f}x PyTorch's time "
+                                 f"(goal <= {GOAL_TORCH_RATIO:g}x)",
+                    lambda: gap_cause(c["gemm"].both[0], c["torch_fwd"].both[0], c["im2col"].both[0]))
         if row.name in LARGE_CASES and "gemm_share" in c:
             verdict([v / 100 for v in c["gemm_share"].both], lambda s: s >= GOAL_GEMM_SHARE,
                     lambda b, m: f"{row.name}: forward at {b:.0%} / {m:.0%} of the bare GEMM "
                                  f"(goal >= {GOAL_GEMM_SHARE:.0%})")
         if real and "torch_bwd" in c:
-            verdict(ratio(c["im2col_bwd"], c["torch_bwd"]), lambda r: r <= GOAL_BACKWARD_RATIO,
+            verdict(ratio(c["im2col_bwd"], c["torch_bwd"]), lambda r: r <= GOAL_TORCH_RATIO,
                     lambda b, m: f"{row.name}: backward {b:.2f}x / {m:.2f}x PyTorch's time "
-                                 f"(goal <= {GOAL_BACKWARD_RATIO}x)")
+                                 f"(goal <= {GOAL_TORCH_RATIO:g}x)",
+                    lambda: gap_cause(2 * c["gemm"].both[0], c["torch_bwd"].both[0],
+                                      c["im2col_bwd"].both[0]))
         if real and "speedup" in c:
             mark = "~" if c["speedup"].estimated else ""
             verdict(c["speedup"].both, lambda s: s >= GOAL_SPEEDUP,
