@@ -221,6 +221,33 @@ def _patches(xp, f, stride, H_out, W_out):
         strides=(stride * sH, stride * sW, sH, sW, sC), writeable=False)
 
 
+class _BandColumns:
+    """X_col of a padded input xp (H+2p, W+2p, C, M), one band of output rows at a time
+    (`bands`, from BAND_BYTES), copied into one reused buffer:
+
+        band(i0, rows) -> M > 1: X_col's columns of the band as (F, rows*W_out, M), F = f*f*C
+                          M = 1: X_col.T's rows of the band, (rows*W_out, F), each window
+                                 copied as f runs of f*C contiguous numbers (_patches)
+    """
+
+    def __init__(self, xp, f, stride, H_out, W_out):
+        C, M = xp.shape[2:]
+        self.f, self.C, self.M, self.W_out = f, C, M, W_out
+        self.view = (_patches(xp[..., 0], f, stride, H_out, W_out) if M == 1 else
+                     _windows(xp, f, stride, H_out, W_out))
+        self.bands = _bands(H_out, f * f * C * W_out * M * xp.itemsize)
+        self.buffer = np.empty(f * f * C * self.bands[0][1] * W_out * M, dtype=xp.dtype)
+
+    def band(self, i0, rows):
+        f, C, M, n = self.f, self.C, self.M, rows * self.W_out
+        X = self.buffer[:f * f * C * n * M]
+        if M == 1:
+            np.copyto(X.reshape(rows, self.W_out, f, f, C), self.view[i0:i0 + rows])
+            return X.reshape(n, f * f * C)
+        np.copyto(X.reshape(f, f, C, rows, self.W_out, M), self.view[:, :, :, i0:i0 + rows])
+        return X.reshape(f * f * C, n, M)
+
+
 def conv_forward_im2col(x, w, b, stride=1, pad=0):
     """The layer as a matrix product: (K, f*f*C) @ X_col (f*f*C, H_out*W_out*M).
 
@@ -228,34 +255,24 @@ def conv_forward_im2col(x, w, b, stride=1, pad=0):
     Returns out: (H_out, W_out, K, M).
 
     The same products as w.reshape(K, -1) @ im2col(x, f, stride, pad), taken one band of output
-    rows at a time (BAND_BYTES): each band's columns are copied into a reused buffer, multiplied
-    while still in cache, and the (K, rows, W_out, M) result is written transposed into `out`.
-    With one sample (M = 1) the product is taken transposed, X_col.T @ w_row.T: its rows
-    (i, j) x columns k are out's own layout, so nothing is transposed, and each window is copied
-    as f runs of f*C contiguous numbers.
+    rows at a time (BAND_BYTES) while the band's columns are still in cache, and written in
+    out's own layout, so nothing is transposed afterwards: for each output pixel (i, j),
+    out[i, j] (K, M) = w_row (K, F) @ its columns (F, M), one batched product over the band's
+    pixels; with one sample (M = 1), the band's X_col.T (pixels, F) @ w_row.T.
     """
     H, W, C, M, K, f, s, p, H_out, W_out = _check_layer(x, w, b, stride, pad)
-    F = f * f * C
-    xp = zero_pad(x, p) if p else x
-    w_row = w.reshape(K, F).astype(x.dtype, copy=False)
-    out = np.empty((H_out, W_out, K, M), dtype=x.dtype)
-    bands = _bands(H_out, F * W_out * M * x.itemsize)
-    buffer = np.empty(F * bands[0][1] * W_out * M, dtype=x.dtype)
-    if M == 1:
-        patches, rows_out = _patches(xp[..., 0], f, s, H_out, W_out), out.reshape(-1, K)
-        for i0, rows in bands:
-            X_rows = buffer[:rows * W_out * F].reshape(rows * W_out, F)      # X_col.T of the band
-            np.copyto(X_rows.reshape(rows, W_out, f, f, C), patches[i0:i0 + rows])
-            np.matmul(X_rows, w_row.T, out=rows_out[i0 * W_out:(i0 + rows) * W_out])
-        rows_out += b.astype(x.dtype, copy=False)
-        return out
-    windows = _windows(xp, f, s, H_out, W_out)
+    columns = _BandColumns(zero_pad(x, p) if p else x, f, s, H_out, W_out)
+    w_row = w.reshape(K, f * f * C).astype(x.dtype, copy=False)
     bias = b.astype(x.dtype, copy=False)[:, None]                    # (K, 1): per filter
-    for i0, rows in bands:
-        X_band = buffer[:F * rows * W_out * M].reshape(F, -1)         # X_col's columns of the band
-        np.copyto(X_band.reshape(f, f, C, rows, W_out, M), windows[:, :, :, i0:i0 + rows])
-        out_band = (w_row @ X_band).reshape(K, rows, W_out, M)
-        np.add(out_band.transpose(1, 2, 0, 3), bias, out=out[i0:i0 + rows])
+    out = np.empty((H_out, W_out, K, M), dtype=x.dtype)
+    for i0, rows in columns.bands:
+        X = columns.band(i0, rows)
+        out_band = out[i0:i0 + rows].reshape(rows * W_out, K, M)
+        if M == 1:
+            np.matmul(X, w_row.T, out=out_band[:, :, 0])
+        else:
+            np.matmul(w_row, X.transpose(1, 0, 2), out=out_band)
+        out_band += bias
     return out
 
 
@@ -324,71 +341,54 @@ def conv_backward_im2col(dout, x, w, stride=1, pad=0):
 
     With dout_mat = dout as (K, H_out*W_out*M):  dw = dout_mat @ X_col.T,  db = row sums of
     dout_mat,  dX_col = w_row.T @ dout_mat,  dx = col2im(dX_col). As in the forward pass, the
-    products are taken one band of output rows at a time, and each band's dX_col is summed into
-    the padded gradient one window offset (u, v) at a time while it is still in cache. With one
-    sample (M = 1) everything is taken transposed (_backward_one_sample).
+    products are taken one band of output rows at a time (_BandColumns), and dX_col is computed
+    in window-major order straight from dout's own layout: for each output pixel, its windows'
+    gradient (F, M) = w_row.T @ dout[i, j] (K, M), one batched product (with one sample,
+    dout_mat.T @ w_row). The band's windows are then summed into the padded gradient while
+    still in cache (_add_windows).
     """
     H, W, C, M, K, f, s, p, H_out, W_out = _check_layer(x, w, None, stride, pad)
     _check_dout(dout, (H_out, W_out, K, M))
-    db = dout.sum(axis=(0, 1, 3)).astype(x.dtype, copy=False)
-    if M == 1:
-        dx, dw = _backward_one_sample(dout, x, w, s, p, H_out, W_out)
-        return dx, dw, db
     F = f * f * C
-    windows = _windows(zero_pad(x, p) if p else x, f, s, H_out, W_out)
-    w_col = w.reshape(K, F).astype(x.dtype, copy=False).T            # (F, K)
-    dxp = np.zeros((H + 2 * p, W + 2 * p, C, M), dtype=x.dtype)
-    dw_col = np.zeros((F, K), dtype=x.dtype)                         # dw.T
-    bands = _bands(H_out, F * W_out * M * x.itemsize)
-    X_buffer = np.empty((F, bands[0][1] * W_out * M), dtype=x.dtype)
-    d_buffer = np.empty((K, bands[0][1] * W_out * M), dtype=x.dtype)
-    for i0, rows in bands:
-        n = rows * W_out * M
-        X_band, d_band = X_buffer[:, :n], d_buffer[:, :n]
-        np.copyto(X_band.reshape(f, f, C, rows, W_out, M), windows[:, :, :, i0:i0 + rows])
-        np.copyto(d_band.reshape(K, rows, W_out, M), dout[i0:i0 + rows].transpose(2, 0, 1, 3))
-        dw_col += X_band @ d_band.T
-        dX_band = (w_col @ d_band).reshape(f, f, C, rows, W_out, M)
-        top = i0 * s
-        for u in range(f):
-            for v in range(f):
-                dxp[top + u:top + u + s * rows:s, v:v + s * W_out:s] += dX_band[u, v].transpose(1, 2, 0, 3)
-    return dxp[p:p + H, p:p + W].copy(), dw_col.T.reshape(w.shape), db
-
-
-def _backward_one_sample(dout, x, w, s, p, H_out, W_out):
-    """(dx, dw) of a one-sample layer (M = 1), with the products transposed: dout is already
-    dout_mat.T (H_out*W_out, K), so dw = dout_mat.T.T @ X_col.T and dX_col.T = dout_mat.T @ w_row,
-    whose row for window (i, j) holds its f x f x C gradient contiguously. Windows whose
-    offsets u (and v) lie in the same group of `stride` consecutive offsets never overlap, and
-    together they cover contiguous rows (and runs) of the padded gradient: dX_col.T is summed
-    into it one group pair at a time, ceil(f/s)**2 additions in place of f*f."""
-    H, W, C, _ = x.shape
-    K, f = w.shape[:2]
-    F = f * f * C
-    patches = _patches((zero_pad(x, p) if p else x)[..., 0], f, s, H_out, W_out)
-    d_rows = np.ascontiguousarray(dout, dtype=x.dtype).reshape(H_out * W_out, K)
+    columns = _BandColumns(zero_pad(x, p) if p else x, f, s, H_out, W_out)
     w_row = w.reshape(K, F).astype(x.dtype, copy=False)
-    groups = [(q * s, min(s, f - q * s)) for q in range(-(-f // s))]  # (first offset, count)
-    # room for a group's whole stride-by-stride blocks past the last window, cropped at the end
-    dxp = np.zeros((s * H_out + f + s, s * W_out + f + s, C), dtype=x.dtype)
+    dout = dout.astype(x.dtype, copy=False)
+    # room for whole stride-by-stride blocks past the last window (_add_windows); cropped below
+    dxp = np.zeros((s * H_out + f + s, s * W_out + f + s, C, M), dtype=x.dtype)
     dw = np.zeros((K, F), dtype=x.dtype)
-    bands = _bands(H_out, F * W_out * x.itemsize)
-    buffer = np.empty(bands[0][1] * W_out * F, dtype=x.dtype)
-    for i0, rows in bands:
-        X_rows = buffer[:rows * W_out * F].reshape(rows * W_out, F)          # X_col.T of the band
-        np.copyto(X_rows.reshape(rows, W_out, f, f, C), patches[i0:i0 + rows])
-        d_band = d_rows[i0 * W_out:(i0 + rows) * W_out]
-        dw += d_band.T @ X_rows
-        dX = (d_band @ w_row).reshape(rows, W_out, f, f, C)                 # dX_col.T of the band
-        for u0, nu in groups:
-            top = i0 * s + u0           # rows top + s*i + u for i < rows, u < nu: contiguous
-            block = dxp[top:top + s * rows].reshape(rows, s, -1, C)[:, :nu]
-            for v0, nv in groups:
-                target = block[:, :, v0:v0 + s * W_out].reshape(rows, nu, W_out, s, C)[:, :, :, :nv]
-                target += dX[:, :, u0:u0 + nu, v0:v0 + nv].transpose(0, 2, 1, 3, 4)
-    dx = dxp[p:p + H, p:p + W, :, None].copy()
-    return dx, dw.reshape(w.shape)
+    dw_col = np.zeros((F, K), dtype=x.dtype)                         # dw.T, where M > 1
+    d_buffer = np.empty(K * columns.bands[0][1] * W_out * M, dtype=x.dtype)
+    for i0, rows in columns.bands:
+        X = columns.band(i0, rows)
+        d = dout[i0:i0 + rows].reshape(rows * W_out, K, M)          # (pixels, K, M)
+        if M == 1:
+            dw += d[:, :, 0].T @ X
+            dX = d[:, :, 0] @ w_row                                   # (pixels, F)
+        else:
+            d_mat = d_buffer[:K * rows * W_out * M].reshape(K, rows * W_out, M)
+            np.copyto(d_mat, d.transpose(1, 0, 2))                    # dout_mat of the band
+            dw_col += X.reshape(F, -1) @ d_mat.reshape(K, -1).T
+            dX = np.matmul(w_row.T, d)                                # (pixels, F, M)
+        _add_windows(dxp, dX.reshape(rows, W_out, f, f, C, M), i0 * s, s)
+    db = dout.sum(axis=(0, 1, 3))
+    return dxp[p:p + H, p:p + W].copy(), (dw + dw_col.T).reshape(w.shape), db
+
+
+def _add_windows(dxp, dX, top, stride):
+    """col2im of one band: dxp[top + stride*i + u, stride*j + v] += dX[i, j, u, v] for every
+    window (i, j) of the band and offset (u, v); dX (rows, W_out, f, f, C, M).
+
+    The windows' offsets u in one group of `stride` consecutive offsets reach stride*i + u:
+    distinct rows for distinct (i, u), together a contiguous run of rows; likewise for v and the
+    columns. So each pair of groups is one addition without overlap, ceil(f/stride)**2 in all
+    instead of f*f (dxp needs f + stride rows and columns past the last window)."""
+    rows, W_out, f, _, C, M = dX.shape
+    groups = [(q * stride, min(stride, f - q * stride)) for q in range(-(-f // stride))]
+    for u0, nu in groups:
+        block = dxp[top + u0:top + u0 + stride * rows].reshape(rows, stride, -1, C, M)[:, :nu]
+        for v0, nv in groups:
+            target = block[:, :, v0:v0 + stride * W_out].reshape(rows, nu, W_out, stride, C, M)
+            target[:, :, :, :nv] += dX[:, :, u0:u0 + nu, v0:v0 + nv].transpose(0, 2, 1, 3, 4, 5)
 
 
 def _check_dout(dout, expected):
