@@ -71,10 +71,22 @@ def breakdown(results):
     return {label: statistics.fmean(part(s, w) for s, w in records) for label, part in PARTS}
 
 
-def report(rows, parts_by_group):
+def median_seconds(results):
+    """Median wall-clock seconds of one submission (its worker, start to results), or None."""
+    seconds = [r["extra_data"]["timing"].get("worker_seconds") for r in results]
+    seconds = [s for s in seconds if s is not None]
+    return statistics.median(seconds) if seconds else None
+
+
+def report(rows, parts_by_group, medians=None):
     lines = [f"{'jobs':>4}  {'submissions':>11}  {'errors':>6}  {'wall s':>8}  {'s / submission':>14}"]
     lines += [f"{jobs:>4}  {n:>11}  {errors:>6}  {wall:>8.1f}  {wall / n:>14.2f}"
               for jobs, n, errors, wall in rows]
+    if medians:
+        lines += ["", f"median seconds per submission, start of its worker to its results "
+                      f"(jobs={rows[0][0]}):"]
+        lines += [f"  {group:<42}{seconds:>8.2f}" for group, seconds in medians.items()
+                  if seconds is not None]
     for group, parts in parts_by_group.items():
         if not parts:
             continue
@@ -106,7 +118,11 @@ def main(argv=None):
         by_student.setdefault(r["extra_data"]["student"].rsplit("-", 1)[0], []).append(r)
     groups = {"all submissions": breakdown(first)}
     groups.update({f"{student}'s": breakdown(rs) for student, rs in sorted(by_student.items())})
-    print(report(rows, groups))
+    hanging = [r for r in first if r["extra_data"]["timed_out"]]
+    medians = {"honest (no function timed out)":
+               median_seconds([r for r in first if not r["extra_data"]["timed_out"]]),
+               "hanging (a function timed out)": median_seconds(hanging)}
+    print(report(rows, groups, medians))
     return 0
 
 
