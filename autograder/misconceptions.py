@@ -323,6 +323,79 @@ def _flipped_backward(a):
     return dx, dw[:, ::-1, ::-1, :], db
 
 
+# --------------------------------------------------------------------------- a6_cnn
+def _pool_view(x, pool, stride):
+    """(windows (pool, pool, C, H_out, W_out, M) view of x, H_out, W_out); ValueError when no
+    window fits."""
+    H_out, W_out = (x.shape[0] - pool) // stride + 1, (x.shape[1] - pool) // stride + 1
+    if H_out < 1 or W_out < 1:
+        raise ValueError("no pooling window fits")
+    return reference._windows(x, pool, stride, H_out, W_out), H_out, W_out
+
+
+def _pool_mean(a):
+    windows = _pool_view(a["x"], a["pool"], a["stride"])[0]
+    return windows.mean(axis=(0, 1)).transpose(1, 2, 0, 3)
+
+
+def _pool_every_position(a):
+    """Max pooling whose windows move one step at a time, whatever the stride."""
+    return reference.max_pool_forward(a["x"], a["pool"], 1)
+
+
+def _spread(a, share):
+    """A pooling gradient that gives every input of a window `share` * its dout (overlaps add)."""
+    x, pool, s = a["x"], a["pool"], a["stride"]
+    _, H_out, W_out = _pool_view(x, pool, s)
+    dx = np.zeros(x.shape, dtype=np.result_type(x, a["dout"]))
+    for u in range(pool):
+        for v in range(pool):
+            dx[u:u + s * H_out:s, v:v + s * W_out:s] += share * a["dout"]
+    return dx
+
+
+def _pool_overwritten(a):
+    """Pooling gradients where a later window (in row-major (i, j) order) overwrites an earlier
+    one instead of adding to it: at its maximum only, or over its whole window (mask * dout).
+    Only overlapping windows (stride < pool) can show it."""
+    x, dout, pool, s = a["x"], a["dout"], a["pool"], a["stride"]
+    if s >= pool:
+        return ()
+    windows, H_out, W_out = _pool_view(x, pool, s)
+    C, M = x.shape[2:]
+    first = windows.reshape(pool * pool, C, H_out, W_out, M).argmax(axis=0)
+    at_max, whole = (np.zeros(x.shape, dtype=np.result_type(x, dout)) for _ in range(2))
+    c, n = np.meshgrid(np.arange(C), np.arange(M), indexing="ij")
+    for i in range(H_out):
+        for j in range(W_out):
+            u, v = np.divmod(first[:, i, j], pool)
+            at_max[i * s + u, j * s + v, c, n] = dout[i, j]
+            mask = np.zeros((pool, pool, C, M))
+            mask[u, v, c, n] = 1
+            whole[i * s:i * s + pool, j * s:j * s + pool] = mask * dout[i, j]
+    return at_max, whole
+
+
+def _scores_without_relu(a):
+    conv = reference.conv_forward_im2col(a["x"], a["w1"], a["b1"], 1, a["pad"])
+    p = reference.max_pool_forward(conv, a["pool"], a["pool"])
+    classes = a["w2"].shape[0]
+    return a["w2"].reshape(classes, -1) @ p.reshape(-1, a["x"].shape[3]) + a["b2"][:, None]
+
+
+def _gradients_without_mask(a):
+    """cnn_backward with the pooling's gradient passed through the ReLU unmasked."""
+    x, w1, b1, w2, pad, pool, g = a["x"], a["w1"], a["b1"], a["w2"], a["pad"], a["pool"], a["dscores"]
+    conv = reference.conv_forward_im2col(x, w1, b1, 1, pad)
+    r = np.maximum(conv, 0)
+    p = reference.max_pool_forward(r, pool, pool)
+    classes, M = w2.shape[0], x.shape[3]
+    dw2 = (g @ p.reshape(-1, M).T).reshape(w2.shape)
+    dr = reference.max_pool_backward((w2.reshape(classes, -1).T @ g).reshape(p.shape), r, pool, pool)
+    _, dw1, db1 = reference.conv_backward_im2col(dr, x, w1, 1, pad)
+    return dw1, db1, dw2, g.sum(axis=1)
+
+
 def _window_size(w):
     """f*f*C: the number of products in one window."""
     return int(np.prod(np.shape(w)[-3:]))
@@ -653,6 +726,49 @@ TABLE = (
         "flip only the two spatial axes, w[:, ::-1, ::-1, :]: the channels are summed, not slid "
         "over (np.flip(w) without axes flips all four axes, the filters and the channels too)",
         {"conv_forward_fft": _channel_flips},
+    ),
+    Misconception(
+        "pool-averages",
+        "the pooling window's values are averaged instead of taking their maximum",
+        "the window's values were averaged: max pooling keeps the largest value only, and its "
+        "gradient goes to that one input",
+        {"max_pool_forward": _one(_pool_mean),
+         "max_pool_backward": _one(lambda a: _spread(a, 1 / a["pool"] ** 2))},
+    ),
+    Misconception(
+        "pool-ignores-stride",
+        "the pooling windows move one step at a time whatever the stride",
+        "the windows moved one step at a time whatever the stride: window (i, j) starts at row "
+        "i*stride and column j*stride, and H_out = (H - pool) // stride + 1",
+        {"max_pool_forward": _one(_pool_every_position)},
+    ),
+    Misconception(
+        "pool-gradient-to-whole-window",
+        "every input of a pooling window receives the window's gradient",
+        "every input of the window received the gradient: only the maximum influenced the "
+        "output, the others get 0",
+        {"max_pool_backward": _one(lambda a: _spread(a, 1))},
+    ),
+    Misconception(
+        "pool-overlap-overwritten",
+        "overlapping pooling windows overwrite each other's gradient instead of adding up",
+        "overlapping windows overwrote each other's gradient: where two windows pick the same "
+        "input its gradient is the SUM of theirs (use +=, and never assign a whole window's "
+        "slice, which also wipes what the earlier windows left there)",
+        {"max_pool_backward": _pool_overwritten},
+    ),
+    Misconception(
+        "relu-missing",
+        "the network pools the convolution's output without the ReLU",
+        "the ReLU is missing: r = max(a, 0) comes between the convolution and the pooling",
+        {"cnn_forward": _one(_scores_without_relu)},
+    ),
+    Misconception(
+        "relu-mask-missing",
+        "the network's gradient passes back through the ReLU where it was closed",
+        "the gradient passed the ReLU where it was closed: it flows back only where the "
+        "convolution's output a was positive (da = dr where a > 0, else 0)",
+        {"cnn_backward": _one(_gradients_without_mask)},
     ),
     Misconception(
         "mutates-input",

@@ -864,13 +864,16 @@ def check_conv_backward(conv_backward):
 # layer w2 (classes, Hp, Wp, K), b2 (classes,), its scores (classes, M): one column per sample.
 from helpers.gradcheck import numerical_gradient  # noqa: E402  (used by this section only)
 
-# The likely mistakes of this assignment, and where to look.
+# The likely mistakes of this assignment, and where to look: those the graders diagnose too read
+# their hint from the misconception table (course_rules.json), the others are the checks' own.
+_DIAGNOSED = {"average": "pool-averages", "ignores-stride": "pool-ignores-stride",
+              "whole-window": "pool-gradient-to-whole-window",
+              "overwrites-overlap": "pool-overlap-overwritten", "no-relu": "relu-missing",
+              "no-relu-mask": "relu-mask-missing"}
 CNN_HINTS = {
-    "average": "the window's values were averaged: max pooling keeps the largest value only",
+    **{key: _rules()["misconceptions"][mistake]["hint"] for key, mistake in _DIAGNOSED.items()},
     "stride-is-pool": "the windows moved by `pool`, not by `stride`: window (i, j) starts at row "
                       "i*stride and column j*stride, and H_out = (H - pool) // stride + 1",
-    "ignores-stride": "the windows moved one step at a time whatever the stride: window (i, j) "
-                      "starts at row i*stride and column j*stride",
     "every-tie": "the gradient went to every input equal to the window's maximum: when several "
                  "inputs tie, send it to the first of them only (row by row, as np.argmax "
                  "picks), or the window's gradient is counted several times",
@@ -879,11 +882,6 @@ CNN_HINTS = {
     "swapped-offset": "the maximum's row and column within the window are swapped: np.argmax of "
                       "a window flattened row by row returns u*pool + v, so u = index // pool and "
                       "v = index % pool",
-    "whole-window": "every input of the window received the gradient: only the maximum "
-                    "influenced the output, the others get 0",
-    "overwrites-overlap": "overlapping windows overwrote each other's gradient: where two windows "
-                          "pick the same input its gradient is the SUM of theirs (use +=)",
-    "no-relu": "the ReLU is missing: r = max(a, 0) comes between the convolution and the pooling",
     "feature-order": "the pooled maps were flattened in another order than w2's axes: scores[k, n] "
                      "= b2[k] + sum over i, j, c of w2[k, i, j, c] * p[i, j, c, n], so flatten p "
                      "(Hp, Wp, K, M) and w2 (classes, Hp, Wp, K) both in (i, j, c) order",
@@ -891,8 +889,6 @@ CNN_HINTS = {
                    "sample's features are a column of p.reshape(-1, M), not a row of "
                    "p.reshape(M, -1)",
     "missing-bias": "b2 is missing: add b2[k] to every score of class k",
-    "no-relu-mask": "the gradient passed the ReLU where it was closed: it flows back only where "
-                    "the convolution's output a was positive (da = dr where a > 0, else 0)",
     "below-affine": "dw2 and db2 are right, so the affine layer is: look at the way back below "
                     "it, dp reshaped to p's (Hp, Wp, K, M) layout, your max_pool_backward (check "
                     "it passes its own checks), the ReLU (gradient only where a > 0) and the "

@@ -17,7 +17,9 @@ SPEC_IDS = ("true-convolution", "missing-bias", "ignores-stride", "ignores-paddi
             "col2im-overwrites-overlap", "dx-keeps-padding", "empty-at-pad-zero",
             "grad-last-sample-only", "bias-inside-window-sum", "u-v-swapped", "slices-unpadded-x",
             "out-mat-not-transposed", "dout-not-transposed", "fft-wrong-crop", "irfft2-without-s",
-            "fft-flips-channels", "mutates-input", "library-convolution")
+            "fft-flips-channels", "pool-averages", "pool-ignores-stride",
+            "pool-gradient-to-whole-window", "pool-overlap-overwritten", "relu-missing",
+            "relu-mask-missing", "mutates-input", "library-convolution")
 
 VARIANTS = [(m.id, function) for m in misconceptions.TABLE for function in m.variants]
 
@@ -64,6 +66,7 @@ SHAPE_CHANGING = [
     ("dx-keeps-padding", "col2im"), ("dx-keeps-padding", "conv_backward_naive"),
     ("empty-at-pad-zero", "col2im"), ("empty-at-pad-zero", "conv_backward_im2col"),
     ("out-mat-not-transposed", "conv_forward_im2col"), ("irfft2-without-s", "conv_forward_fft"),
+    ("pool-ignores-stride", "max_pool_forward"),
 ]
 
 
