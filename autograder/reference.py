@@ -353,13 +353,17 @@ def conv_backward_im2col(dout, x, w, stride=1, pad=0):
 
     With dout_mat = dout as (K, H_out*W_out*M):  dw = dout_mat @ X_col.T,  db = row sums of
     dout_mat,  dX_col = w_row.T @ dout_mat,  dx = col2im(dX_col). As in the forward pass, the
-    products are taken one band of output rows at a time (_BandColumns), and dX_col is computed
-    in window-major order straight from dout's own layout: for each output pixel, its windows'
-    gradient (F, M) = w_row.T @ dout[i, j] (K, M), one batched product (with one sample,
-    dout_mat.T @ w_row). The band's windows are then summed into the padded gradient while
-    still in cache (_add_windows). With no more filters than samples (K <= M), dw too is summed
-    from the pixels' own products, X[:, pixel, :] (F, M) @ dout[i, j].T (M, K), which spares
-    transposing dout (CIFAR batch: 3.4 against 3.9 ms); with more, from one product per band.
+    products are taken one band of output rows at a time (_BandColumns):
+
+    - dw: with no more filters than samples (K <= M), summed from the pixels' own products
+      X[:, pixel, :] (F, M) @ dout[i, j].T (M, K), which spares transposing dout (CIFAR
+      batch: 3.4 against 3.9 ms); with more, one product per band; with one sample, the band's
+      dout_mat.T.T @ X_col.T.
+    - dx: dX_col window-major straight from dout's own layout, each pixel's windows' gradient
+      (F, M) = w_row.T @ dout[i, j] (K, M) in one batched product (one sample: dout_mat.T @
+      w_row), summed into the padded gradient while still in cache (_add_windows). At stride 1
+      with several samples, dx is instead the full convolution of dout with the flipped filters
+      (_dx_at_stride_one), with no dX_col at all (CIFAR batch: 0.9 against 2.2 ms).
     """
     H, W, C, M, K, f, s, p, H_out, W_out = _check_layer(x, w, None, stride, pad)
     _check_dout(dout, (H_out, W_out, K, M))
@@ -367,8 +371,10 @@ def conv_backward_im2col(dout, x, w, stride=1, pad=0):
     columns = _BandColumns(zero_pad(x, p) if p else x, f, s, H_out, W_out)
     w_row = w.reshape(K, F).astype(x.dtype, copy=False)
     dout = dout.astype(x.dtype, copy=False)
+    full_convolution = s == 1 and M > 1
     # room for whole stride-by-stride blocks past the last window (_add_windows); cropped below
-    dxp = np.zeros((s * H_out + f + s, s * W_out + f + s, C, M), dtype=x.dtype)
+    dxp = None if full_convolution else np.zeros((s * H_out + f + s, s * W_out + f + s, C, M),
+                                                 dtype=x.dtype)
     dw = np.zeros((K, F), dtype=x.dtype)
     dw_col = np.zeros((F, K), dtype=x.dtype)                         # dw.T, where M > 1
     d_buffer = _aligned_empty(K * columns.bands[0][1] * W_out * M, x.dtype)
@@ -378,17 +384,41 @@ def conv_backward_im2col(dout, x, w, stride=1, pad=0):
         if M == 1:
             dw += d[:, :, 0].T @ X
             dX = d[:, :, 0] @ w_row                                   # (pixels, F)
-        elif K <= M:    # dw summed over the pixels' own (F, M) @ (M, K): no dout_mat needed
-            dw_col += np.matmul(X.transpose(1, 0, 2), d.transpose(0, 2, 1)).sum(axis=0)
-            dX = np.matmul(w_row.T, d)                                # (pixels, F, M)
         else:
-            d_mat = d_buffer[:K * rows * W_out * M].reshape(K, rows * W_out, M)
-            np.copyto(d_mat, d.transpose(1, 0, 2))                    # dout_mat of the band
-            dw_col += X.reshape(F, -1) @ d_mat.reshape(K, -1).T
-            dX = np.matmul(w_row.T, d)                                # (pixels, F, M)
-        _add_windows(dxp, dX.reshape(rows, W_out, f, f, C, M), i0 * s, s)
-    db = dout.sum(axis=(0, 1, 3))
-    return dxp[p:p + H, p:p + W].copy(), (dw + dw_col.T).reshape(w.shape), db
+            if K <= M:
+                dw_col += np.matmul(X.transpose(1, 0, 2), d.transpose(0, 2, 1)).sum(axis=0)
+            else:
+                d_mat = d_buffer[:K * rows * W_out * M].reshape(K, rows * W_out, M)
+                np.copyto(d_mat, d.transpose(1, 0, 2))                # dout_mat of the band
+                dw_col += X.reshape(F, -1) @ d_mat.reshape(K, -1).T
+            dX = None if full_convolution else np.matmul(w_row.T, d)  # (pixels, F, M)
+        if dX is not None:
+            _add_windows(dxp, dX.reshape(rows, W_out, f, f, C, M), i0 * s, s)
+    dx = _dx_at_stride_one(dout, w_row.reshape(w.shape), H, W, p) if full_convolution else \
+        dxp[p:p + H, p:p + W].copy()
+    return dx, (dw + dw_col.T).reshape(w.shape), dout.sum(axis=(0, 1, 3))
+
+
+def _dx_at_stride_one(dout, w, H, W, pad):
+    """dx (H, W, C, M) of a stride-1 layer as the full convolution of dout with the flipped
+    filters: with dout padded by f - 1 (doutp), dx[y, x] = sum over u of
+    A_u (C, f*K) @ doutp[y + pad + u, x + pad : x + pad + f] (f*K, M), where
+    A_u[c, v*K + k] = w[k, f-1-u, f-1-v, c]. Each (f*K, M) block is contiguous in doutp, so every
+    u is one batched product over all pixels, straight from a strided view."""
+    K, f, _, C = w.shape
+    M = dout.shape[3]
+    doutp = zero_pad(dout, f - 1)
+    sH, sW, sK, sM = doutp.strides
+    flipped = w[:, ::-1, ::-1, :]
+    dx, term = (np.empty((H, W, C, M), dtype=dout.dtype) for _ in range(2))
+    for u in range(f):
+        A = np.ascontiguousarray(flipped[:, u].transpose(2, 1, 0)).reshape(C, f * K)
+        blocks = np.lib.stride_tricks.as_strided(doutp[pad + u:, pad:], shape=(H, W, f * K, M),
+                                                 strides=(sH, sW, sK, sM), writeable=False)
+        np.matmul(A, blocks, out=dx if u == 0 else term)
+        if u:
+            dx += term
+    return dx
 
 
 def _add_windows(dxp, dX, top, stride):
