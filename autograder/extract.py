@@ -48,6 +48,11 @@ class Cell:
         return f"cell {self.index + 1}" + (f" ({self.grade_id})" if self.grade_id else "")
 
 
+def as_cells(cells):
+    """Cells from Cell objects or plain source strings (the i-th string: cell i, no grade_id)."""
+    return [c if isinstance(c, Cell) else Cell(str(c), None, i) for i, c in enumerate(cells)]
+
+
 @dataclass
 class NotebookCode:
     """What load_submission found in one notebook (see the module docstring)."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from autograder import config, reference
 from autograder.backend import Backend
 from autograder.child import cell_filename, error_record
-from autograder.extract import Cell
+from autograder.extract import Cell, as_cells
 from autograder.sandbox import CellError, LoadReport
 from autograder.student import InProcessStudent, StudentCrash, StudentException, StudentTimeout
 
@@ -61,7 +61,7 @@ class OwnCode:
                  allow_partial=True, call_timeout=config.CALL_TIMEOUT_S,
                  notebook_timeout=config.NOTEBOOK_TIMEOUT_S):
         self.name = name
-        self.cells = [c if isinstance(c, Cell) else Cell(str(c), None, i) for i, c in enumerate(cells)]
+        self.cells = as_cells(cells)
         self.source = "\n\n".join(c.source for c in self.cells)
         self.call_timeout, self.notebook_timeout = call_timeout, notebook_timeout
         self.isolation, self.isolation_note = "none", NOTE

@@ -97,7 +97,7 @@ import numpy as np
 
 from autograder import child as wire
 from autograder import config, replies
-from autograder.extract import Cell
+from autograder.extract import Cell, as_cells
 from autograder.student_rules import BLOCKED_MODULES
 from autograder.student import (BadReturn, CallResult, MissingFunction, StudentCrash,
                                 StudentException, StudentTimeout, clean_value)
@@ -565,7 +565,7 @@ class SandboxStudent:
                  allow_partial=False, call_timeout=config.CALL_TIMEOUT_S,
                  notebook_timeout=config.NOTEBOOK_TIMEOUT_S):
         self.name = name
-        self.cells = [c if isinstance(c, Cell) else Cell(str(c), None, i) for i, c in enumerate(cells)]
+        self.cells = as_cells(cells)
         self.source = "\n\n".join(c.source for c in self.cells)
         self.call_timeout = call_timeout
         self.notebook_timeout = notebook_timeout
