@@ -26,6 +26,7 @@ from autograder.calls import HangGuard
 from autograder.contract import ASSIGNMENTS
 from autograder.contract import FUNCTIONS as SPECS
 from autograder.student import StudentTimeout
+from test_contract_doc import first_column
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,11 +36,7 @@ OPTIONAL_TOP_KEYS = {"extra_data", "visibility", "stdout_visibility", "output_fo
 TEST_KEYS = {"name", "number", "score", "max_score", "output", "visibility", "tags"}
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
 KINDS = {"correctness", "contract", "timing", "memory", "robustness"}
-MISCONCEPTIONS = {
-    "true-convolution", "missing-bias", "ignores-stride", "ignores-padding", "output-size-rounding",
-    "pads-every-axis", "im2col-row-order", "im2col-column-order", "col2im-overwrites-overlap",
-    "dx-keeps-padding", "empty-at-pad-zero", "grad-last-sample-only", "mutates-input",
-    "library-convolution"}
+MISCONCEPTIONS = set(first_column("Known mistakes"))
 # the runner's failure:<kind> tags: a StudentError's kind, HangGuard's knock-on, or a wrong value
 FAILURES = {"exception", "timeout", "crash", "missing", "bad-return", "not-called-again",
             "wrong-value"}
