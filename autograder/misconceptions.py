@@ -326,10 +326,8 @@ def _flipped_backward(a):
 # --------------------------------------------------------------------------- a6_cnn
 def _pool_view(x, pool, stride):
     """(windows (pool, pool, C, H_out, W_out, M) view of x, H_out, W_out); ValueError when no
-    window fits."""
-    H_out, W_out = (x.shape[0] - pool) // stride + 1, (x.shape[1] - pool) // stride + 1
-    if H_out < 1 or W_out < 1:
-        raise ValueError("no pooling window fits")
+    window fits (the reference's check)."""
+    _, _, H_out, W_out = reference._check_pool(x, pool, stride)
     return reference._windows(x, pool, stride, H_out, W_out), H_out, W_out
 
 
@@ -377,23 +375,14 @@ def _pool_overwritten(a):
 
 
 def _scores_without_relu(a):
-    conv = reference.conv_forward_im2col(a["x"], a["w1"], a["b1"], 1, a["pad"])
-    p = reference.max_pool_forward(conv, a["pool"], a["pool"])
-    classes = a["w2"].shape[0]
-    return a["w2"].reshape(classes, -1) @ p.reshape(-1, a["x"].shape[3]) + a["b2"][:, None]
+    features = reference._hidden_layers(a["x"], a["w1"], a["b1"], a["pad"], a["pool"], relu=False)[3]
+    return a["w2"].reshape(a["w2"].shape[0], -1) @ features + a["b2"][:, None]
 
 
 def _gradients_without_mask(a):
     """cnn_backward with the pooling's gradient passed through the ReLU unmasked."""
-    x, w1, b1, w2, pad, pool, g = a["x"], a["w1"], a["b1"], a["w2"], a["pad"], a["pool"], a["dscores"]
-    conv = reference.conv_forward_im2col(x, w1, b1, 1, pad)
-    r = np.maximum(conv, 0)
-    p = reference.max_pool_forward(r, pool, pool)
-    classes, M = w2.shape[0], x.shape[3]
-    dw2 = (g @ p.reshape(-1, M).T).reshape(w2.shape)
-    dr = reference.max_pool_backward((w2.reshape(classes, -1).T @ g).reshape(p.shape), r, pool, pool)
-    _, dw1, db1 = reference.conv_backward_im2col(dr, x, w1, 1, pad)
-    return dw1, db1, dw2, g.sum(axis=1)
+    return reference._network_gradients(a["dscores"], a["x"], a["w1"], a["b1"], a["w2"],
+                                        a["pad"], a["pool"], relu_mask=False)
 
 
 def _window_size(w):

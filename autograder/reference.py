@@ -562,11 +562,12 @@ def _check_network(x, w1, b1, w2, pad, pool):
     return p, pool, w2.shape[0], M
 
 
-def _hidden_layers(x, w1, b1, pad, pool):
-    """The network's intermediate values: a (conv), r (ReLU), p (pooled) and p as a
-    (Hp*Wp*K, M) matrix, one column per sample."""
+def _hidden_layers(x, w1, b1, pad, pool, relu=True):
+    """The network's intermediate values: a (conv), r (ReLU; a itself without `relu`, the
+    misconception table's network that forgot it), p (pooled) and p as a (Hp*Wp*K, M) matrix,
+    one column per sample."""
     a = conv_forward_im2col(x, w1, b1, 1, pad)
-    r = np.maximum(a, 0)
+    r = np.maximum(a, 0) if relu else a
     p = max_pool_forward(r, pool, pool)
     return a, r, p, p.reshape(-1, x.shape[3])
 
@@ -605,10 +606,18 @@ def cnn_backward(dscores, x, w1, b1, w2, pad=0, pool=2):
     if np.shape(dscores) != (classes, M):
         raise ValueError(f"dscores must have the scores' shape (classes, M) = ({classes}, {M}), "
                          f"got {np.shape(dscores)}")
+    return _network_gradients(dscores, x, w1, b1, w2, pad, pool)
+
+
+def _network_gradients(dscores, x, w1, b1, w2, pad, pool, relu_mask=True):
+    """cnn_backward's gradients (its arguments already checked); without `relu_mask` the
+    gradient passes back through the ReLU where it was closed (the misconception table's
+    mistake)."""
     a, r, p, features = _hidden_layers(x, w1, b1, pad, pool)
     g = dscores.astype(x.dtype, copy=False)
+    classes = w2.shape[0]
     w2_row = w2.reshape(classes, -1).astype(x.dtype, copy=False)
     dw2 = (g @ features.T).reshape(w2.shape)
     dr = max_pool_backward((w2_row.T @ g).reshape(p.shape), r, pool, pool)
-    _, dw1, db1 = conv_backward_im2col(np.where(a > 0, dr, 0), x, w1, 1, pad)
+    _, dw1, db1 = conv_backward_im2col(np.where(a > 0, dr, 0) if relu_mask else dr, x, w1, 1, pad)
     return dw1, db1, dw2, g.sum(axis=1)
