@@ -118,9 +118,9 @@ class OwnCode:
     def _limited(self, method, name, args, kwargs):
         self.load_report
         kwargs.pop("_timeout", None)
-        output = io.StringIO()
+        prints = io.StringIO()      # the function's prints stay out of the worker's own output
         try:
-            with _time_limit(self.call_timeout), contextlib.redirect_stdout(output):
+            with _time_limit(self.call_timeout), contextlib.redirect_stdout(prints):
                 return method(name, *args, **kwargs)
         except _Overtime:
             raise StudentTimeout(f"`{name}` did not return within {self.call_timeout:g} s") from None

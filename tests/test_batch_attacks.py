@@ -614,3 +614,39 @@ def test_text_that_looks_like_grader_tags_and_a_huge_a6_reply_stay_the_attackers
                                if "matches" in t["name"])
     assert "full marks" not in json.dumps(mallory["tests"])
     assert mallory["score"] < FULL
+
+
+READS_THE_GRADER = """
+try:                        # uncaged, this would swap every answer for the grader's own
+    from autograder.reference import *      # noqa: F401,F403
+    import autograder.own_code              # noqa: F401
+except ImportError:
+    pass
+"""
+
+
+@pytest.mark.slow
+def test_a_folder_named_no_cage_and_a_notebook_reaching_for_the_grader_stay_in_the_cage(tmp_path):
+    """The uncaged path is self-check's alone (autograder/own_code.py): nothing a student
+    controls selects it in a class batch. mallory's folder is named `--no-cage` and her bob-like
+    a1 imports the grader's reference over her own answers; alice is graded beside her."""
+    from autograder import sandbox
+    src = tmp_path / "submitted"
+    copy_example("alice", "a1_naive", src / "alice" / "a1_naive" / "a1_naive.ipynb")
+    attack = copy_example("bob", "a1_naive", src / "--no-cage" / "a1_naive" / "a1_naive.ipynb")
+    nb = json.loads(attack.read_text())
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None,
+                        "outputs": [], "source": READS_THE_GRADER})
+    attack.write_text(json.dumps(nb))
+    out = tmp_path / "out"
+    done = start_grade(src, "--out", out, "--allow-partial-isolation")
+    stdout, stderr = done.communicate(timeout=900)
+    assert done.returncode == 0, stderr[-3000:]
+    table = rows_by_student(out)
+    assert {row["isolation"] for row in table.values()} <= {"full", "partial"}   # never "none"
+    assert results_of(out, "alice", "a1_naive")["score"] == FULL
+    mallory = results_of(out, "--no-cage", "a1_naive")
+    assert mallory["extra_data"]["isolation"] != "none"
+    if sandbox.probe_isolation().level == "full":      # the grader is hidden from her code
+        assert mallory["score"] < FULL
+        assert mallory["score"] == pytest.approx(31.04, abs=0.01)   # bob's own answers' score

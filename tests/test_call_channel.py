@@ -481,6 +481,31 @@ def claim(n):
         honest_call_works(student)
 
 
+def test_an_a6_reply_is_bounded_by_its_registry_shape_not_by_its_arguments():
+    """max_pool_forward(x, 2, 2) must return a quarter of x: a reply twice the size of x (which
+    the arguments' bytes alone would have let through) is refused unread, and the next call
+    works; a reply of the right size but float64 for float32 input still gets through, so
+    the graders can say what is wrong."""
+    code = """
+def max_pool_forward(x, pool=2, stride=2):
+    return np.zeros(2 * x.size)
+
+def cnn_forward(x, w1, b1, w2, b2, pad=0, pool=2):
+    return np.zeros((w2.shape[0], x.shape[3]))          # float64 for float32 inputs
+"""
+    x = np.ones((128, 128, 4, 4))                        # 2 MiB: the quarter is 0.5 MiB
+    assert replies.budget("max_pool_forward", (x, 2, 2), {}) == x.nbytes // 4 + \
+        3 * x.nbytes // 4 + MIB < 2 * x.nbytes
+    with cage(code) as student:
+        error, growth = grader_memory_growth(lambda: student.call("max_pool_forward", x, 2, 2))
+        assert isinstance(error, StudentCrash) and "larger than expected" in str(error)
+        assert growth < replies.budget("max_pool_forward", (x, 2, 2), {})
+        honest_call_works(student)
+        args = contract.inputs("cnn_forward", contract.FUNCTIONS["cnn_forward"].correctness.cases[0],
+                               dtype=np.float32)
+        assert student.call("cnn_forward", *args).dtype == np.float64
+
+
 @pytest.mark.slow
 def test_an_alexnet_sized_x_col_comes_back_read_once():
     case = ALEXNET_CONV1.with_(M=8)
