@@ -390,6 +390,14 @@ def copy_example(student, assignment, to):
     return to
 
 
+def append_cell(notebook, source):
+    """Add a code cell of the student's own at the end of `notebook`."""
+    nb = json.loads(notebook.read_text())
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None,
+                        "outputs": [], "source": source})
+    notebook.write_text(json.dumps(nb))
+
+
 @pytest.mark.slow
 def test_real_batch_nested_notebook_and_hostile_names_leave_a_classmate_alone(tmp_path):
     src = tmp_path / "submitted"
@@ -592,10 +600,7 @@ def test_text_that_looks_like_grader_tags_and_a_huge_a6_reply_stay_the_attackers
     src = tmp_path / "submitted"
     copy_example("alice", "a6_cnn", src / "bob" / "a6_cnn" / "a6_cnn.ipynb")
     attack = copy_example("alice", "a6_cnn", src / "mallory" / "a6_cnn" / "a6_cnn.ipynb")
-    nb = json.loads(attack.read_text())
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None,
-                        "outputs": [], "source": HOSTILE_A6})
-    attack.write_text(json.dumps(nb))
+    append_cell(attack, HOSTILE_A6)
     out = tmp_path / "out"
     done = start_grade(src, "--out", out, "--jobs", "2")
     stdout, stderr = done.communicate(timeout=900)
@@ -630,14 +635,10 @@ def test_a_folder_named_no_cage_and_a_notebook_reaching_for_the_grader_stay_in_t
     """The uncaged path is self-check's alone (autograder/own_code.py): nothing a student
     controls selects it in a class batch. mallory's folder is named `--no-cage` and her bob-like
     a1 imports the grader's reference over her own answers; alice is graded beside her."""
-    from autograder import sandbox
     src = tmp_path / "submitted"
     copy_example("alice", "a1_naive", src / "alice" / "a1_naive" / "a1_naive.ipynb")
     attack = copy_example("bob", "a1_naive", src / "--no-cage" / "a1_naive" / "a1_naive.ipynb")
-    nb = json.loads(attack.read_text())
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None,
-                        "outputs": [], "source": READS_THE_GRADER})
-    attack.write_text(json.dumps(nb))
+    append_cell(attack, READS_THE_GRADER)
     out = tmp_path / "out"
     done = start_grade(src, "--out", out, "--allow-partial-isolation")
     stdout, stderr = done.communicate(timeout=900)
