@@ -4,7 +4,7 @@
                                [--plot PATH]
 
 One row per case of `autograder.cases.LARGE` (lecture, cifar, alexnet, mid), one column per entry of
-`COLUMNS`, in three tables: forward times (the seven loops, the four loops, im2col, FFT, the bare
+`COLUMNS`, in three tables: forward times (the seven loops, the three loops, im2col, FFT, the bare
 GEMM of the same size, (K, f*f*C) @ (f*f*C, H_out*W_out*M) on random data); backward times and
 speed (im2col backward, im2col's GFLOP/s, its share of the machine's peak and of the bare GEMM, the
 GEMM's own share of the peak); the naive -> im2col speed-up and memory (bytes of X_col against the

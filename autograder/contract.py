@@ -185,11 +185,11 @@ def _zero_pad_arguments(case, dtype, seed_offset, seed):
 
 
 def _single_step_arguments(case, dtype, seed_offset, seed):
-    """The first window of the padded first sample, the first filter and its bias."""
+    """The first window of the padded first sample, with all the case's filters and biases."""
     x, w, b = case.arrays(dtype, seed_offset, run_seed=seed)
     p = case.pad
     window = np.pad(x, ((p, p), (p, p), (0, 0), (0, 0)))[:case.f, :case.f, :, 0]
-    return (window, w[0], float(b[0]))
+    return (window, w, b)
 
 
 def _im2col_arguments(case, dtype, seed_offset, seed):
@@ -223,7 +223,7 @@ def _zero_pad_where(case):
 
 
 def _single_step_where(case):
-    return f"a {case.f}x{case.f}x{case.C} window and filter"
+    return f"a {case.f}x{case.f}x{case.C} window and {case.K} filters"
 
 
 def _columns_where(case):
@@ -239,6 +239,10 @@ def _positions(n, f, stride, pad):
 
 def _number(*args, **kwargs):
     return []
+
+
+def _one_per_filter(x_slice, w, b):
+    return [(w.shape[0],)]
 
 
 def _padded_shape(x, pad):
@@ -453,22 +457,23 @@ COURSE = (
              visible_points=20, hidden_points=50,
              correctness=Correctness(SMALL_CASES, MATCHES, 8)),
     )),
-    Assignment("a2_partial", "four loops and one vectorized window product", (
-        Spec("conv_single_step", "x_slice, w_k, b_k", result="the value", returns=_number,
+    Assignment("a2_partial", "three loops and one matrix-vector product per window", (
+        Spec("conv_single_step", "x_slice, w, b", result="out", returns=_one_per_filter,
              arguments=_single_step_arguments, where=_single_step_where,
              visible_points=10, hidden_points=20, public_check="check_conv_single_step",
              correctness=Correctness(SMALL_CASES, "one window of {case}", 6),
-             keeps_dtype=False, unchanged=("x_slice", "w_k", "b_k")),
+             unchanged=("x_slice", "w", "b")),
         Spec("conv_forward_partial", **FORWARD_LAYER, same_as="conv_forward_im2col",
              visible_points=20, hidden_points=50,
              correctness=Correctness(SMALL_CASES, MATCHES, 8),
              timing=Timing(
-                 # f*f*C = 486 >= 400; 128 windows (H_out*W_out*K*M): the seven loops take ~20-40 ms
+                 # f*f*C = 486 >= 400; 64 windows (H_out*W_out*M), 128 outputs: the seven loops take ~20-40 ms
                  (Case("partial timing", 16, 16, 6, 1, 2, 9, 1, 0, seed=41),),
                  1 / config.PARTIAL_MIN_SPEEDUP_VS_NAIVE,
                  f"at least {config.PARTIAL_MIN_SPEEDUP_VS_NAIVE:g}x faster than the seven loops",
-                 "Replace the three innermost loops (u, v, c) with one vectorized operation on the "
-                 "whole window and the filter.",
+                 "Loop over sample, output row and output column only, and get all K outputs of "
+                 "a window from one call of conv_single_step (no loops over the filter or the "
+                 "window's u, v, c).",
                  reference_function="conv_forward_naive",
                  reference_label="the reference seven-loop layer")),
     )),

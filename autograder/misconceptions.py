@@ -190,13 +190,25 @@ def _flipped(a):
     return _forward(a, w=a["w"][:, ::-1, ::-1, :])
 
 
-def _flipped_step(a):
-    return float(np.sum(a["x_slice"] * np.asarray(a["w_k"])[::-1, ::-1]) + a["b_k"])
+def _step(a, **changes):
+    a = {**a, **changes}
+    return reference.conv_single_step(a["x_slice"], a["w"], a["b"])
+
+
+def _wrong_biases(b):
+    """No bias, or the first or the last filter's bias for every filter."""
+    b = np.asarray(b)
+    return (np.zeros_like(b), np.full_like(b, b[0]), np.full_like(b, b[-1]))
 
 
 def _bias_variants(a):
-    b = np.asarray(a["b"])
-    return tuple(_forward(a, b=bb) for bb in (np.zeros_like(b), np.full_like(b, b[0]), np.full_like(b, b[-1])))
+    return tuple(_forward(a, b=bb) for bb in _wrong_biases(a["b"]))
+
+
+def _scrambled(w):
+    """The filters as the rows of w.reshape(f*f*C, K).T: each row mixes several filters."""
+    K = w.shape[0]
+    return np.ascontiguousarray(w.reshape(-1, K).T).reshape(w.shape)
 
 
 def _layer_stride_variants(a):
@@ -540,7 +552,8 @@ TABLE = (
         "same u and v: do not flip the filter (no w[::-1], no f-1-u indices). For the FFT layer, "
         "flip the filter before transforming it, because the convolution theorem computes a "
         "true convolution",
-        {**_for(FORWARD, _one(_flipped)), "conv_single_step": _one(_flipped_step),
+        {**_for(FORWARD, _one(_flipped)),
+         "conv_single_step": _one(lambda a: _step(a, w=a["w"][:, ::-1, ::-1, :])),
          **_for(BACKWARD, _one(_flipped_backward))},
         hints={"conv_forward_fft":
                "the product of two transforms is a true convolution, so the filter must be "
@@ -552,7 +565,7 @@ TABLE = (
         "the bias is missing, or one filter's bias is added for every filter",
         "add b[k] once to every output of filter k: out[:, :, k, :] gets its own b[k]",
         {**_for(FORWARD, _bias_variants),
-         "conv_single_step": _one(lambda a: float(np.sum(a["x_slice"] * a["w_k"])))},
+         "conv_single_step": lambda a: tuple(_step(a, b=bb) for bb in _wrong_biases(a["b"]))},
     ),
     Misconception(
         "ignores-stride",
@@ -649,10 +662,10 @@ TABLE = (
     Misconception(
         "bias-inside-window-sum",
         "the bias is added inside the window's sum, so it is counted f*f*C times",
-        "add b[k] once per output value, after summing the f*f*C products of the window "
-        "(np.sum(window * w[k]) + b[k], not np.sum(window * w[k] + b[k]); in the seven loops, "
-        "start the sum at b[k] or add it after the u, v, c loops)",
-        {"conv_single_step": _one(lambda a: float(np.sum(a["x_slice"] * a["w_k"] + a["b_k"]))),
+        "add b[k] once per output value, after summing the f*f*C products of the window with "
+        "filter k (sum first, then add the bias, rather than adding it to every product; in the "
+        "seven loops, start the sum at b[k] or add it after the u, v, c loops)",
+        {"conv_single_step": _one(lambda a: _step(a, b=a["b"] * a["x_slice"].size)),
          "conv_forward_naive": _one(_bias_per_product), "conv_forward_partial": _one(_bias_per_product)},
     ),
     Misconception(
@@ -660,10 +673,19 @@ TABLE = (
         "the window offsets u and v are swapped: the filter is used transposed",
         "u is the row offset and v the column offset in both places: x_pad[i*stride + u, "
         "j*stride + v, c] goes with w[k, u, v, c] (not w[k, v, u, c])",
-        {"conv_single_step": _one(lambda a: float(np.sum(a["x_slice"] * np.swapaxes(a["w_k"], 0, 1))
-                                                  + a["b_k"])),
+        {"conv_single_step": _one(lambda a: _step(a, w=np.swapaxes(a["w"], 1, 2))),
          "conv_forward_naive": _one(_transposed), "conv_forward_partial": _one(_transposed),
          "conv_backward_naive": _one(_transposed_backward)},
+    ),
+    Misconception(
+        "filter-matrix-scrambled",
+        "the filter matrix is w reshaped to (f*f*C, K), so each of its rows mixes several filters",
+        "filter k must be row k of the filter matrix, its f*f*C numbers in the (u, v, c) order in "
+        "which the window is flattened: w is (K, f, f, C), so a reshape that keeps K first does "
+        "it; reshaping to (f*f*C, K) and transposing cuts across the filters",
+        {"conv_single_step": _one(lambda a: _step(a, w=_scrambled(a["w"]))),
+         **_for(("conv_forward_partial", "conv_forward_im2col"),
+                _one(lambda a: _forward(a, w=_scrambled(a["w"]))))},
     ),
     Misconception(
         "slices-unpadded-x",
@@ -677,7 +699,8 @@ TABLE = (
          **_for(("conv_forward_naive", "conv_forward_partial"),
                 lambda a: tuple(v for v in (_cut_windows(a), _unpadded_windows(a)) if v is not None)),
          **_for(BACKWARD, _one(_unpadded_backward))},
-        raises=(("IndexError", "out of bounds"), ("ValueError", "broadcast")),
+        raises=(("IndexError", "out of bounds"), ("ValueError", "broadcast"),
+                ("ValueError", "matmul"), ("ValueError", "not aligned")),
     ),
     Misconception(
         "out-mat-not-transposed",

@@ -130,23 +130,29 @@ def conv_forward_naive(x, w, b, stride=1, pad=0):
 
 
 # --------------------------------------------------------------------------- a2_partial
-def conv_single_step(x_slice, w_k, b_k):
-    """One window times one filter: sum(x_slice * w_k) + b_k.
+def conv_single_step(x_slice, w, b):
+    """One window times every filter: the K outputs of one position, as one matrix-vector product.
 
     Inputs:
     - x_slice: (f, f, C) window of the padded input
-    - w_k: (f, f, C) one filter
-    - b_k: scalar bias of that filter
+    - w: (K, f, f, C) filters
+    - b: (K,) biases
 
-    Returns a Python float.
+    Returns out: (K,), out[k] = sum(x_slice * w[k]) + b[k], in x_slice's dtype for float inputs
+    of one dtype. Row k of w.reshape(K, f*f*C) is filter k in (u, v, c) order, the order of
+    x_slice.reshape(f*f*C).
     """
-    if np.shape(x_slice) != np.shape(w_k):
-        raise ValueError(f"x_slice {np.shape(x_slice)} and w_k {np.shape(w_k)} must have the same shape")
-    return float(np.sum(x_slice * w_k) + b_k)
+    if np.ndim(w) != 4 or np.shape(w)[1:] != np.shape(x_slice):
+        raise ValueError(f"x_slice {np.shape(x_slice)} must have the shape of one filter of w "
+                         f"{np.shape(w)}: w is (K, f, f, C) and x_slice (f, f, C)")
+    K = w.shape[0]
+    if np.shape(b) != (K,):
+        raise ValueError(f"b must have shape (K,) = ({K},), got {np.shape(b)}")
+    return w.reshape(K, -1) @ x_slice.reshape(-1) + b
 
 
 def conv_forward_partial(x, w, b, stride=1, pad=0):
-    """Four loops (sample, filter, i, j); the window product is one vectorized step.
+    """Three loops (sample, i, j); one vectorized step gives every filter's output of a window.
 
     Inputs: x (H, W, C, M), w (K, f, f, C), b (K,), stride, pad.
     Returns out: (H_out, W_out, K, M).
@@ -155,11 +161,9 @@ def conv_forward_partial(x, w, b, stride=1, pad=0):
     xp = zero_pad(x, p)
     out = np.zeros((H_out, W_out, K, M), dtype=x.dtype)
     for n in range(M):
-        for k in range(K):
-            for i in range(H_out):
-                for j in range(W_out):
-                    window = xp[i * s:i * s + f, j * s:j * s + f, :, n]
-                    out[i, j, k, n] = conv_single_step(window, w[k], b[k])
+        for i in range(H_out):
+            for j in range(W_out):
+                out[i, j, :, n] = conv_single_step(xp[i * s:i * s + f, j * s:j * s + f, :, n], w, b)
     return out
 
 

@@ -582,33 +582,54 @@ def _forward_hints(case_shape, f, stride, pad, K, M, function):
     return _size_hints(H, W, f, stride, pad, lambda ho, wo: (ho, wo, K, M), function)
 
 
+# One window of the hand-worked input, [[1, 2], [4, 5]], with two filters and b = [1, 2]:
+#   w[0] = [[1, 2],     out[0] = 1*1 + 2*2 + 4*3 + 5*4 + 1 = 38
+#           [3, 4]]
+#   w[1] = [[1, 0],     out[1] = 1*1 + 2*0 + 4*0 + 5*(-1) + 2 = -2
+#           [0, -1]]
+# A filter matrix that interleaves the two filters' numbers (rows [1, 3, 1, 0] and [2, 4, 0, -1]
+# give 12 and 7) and the other known mistakes are stored in check_vectors.npz
+# (conv_single_step/hand).
+_W22_SECOND = [[1, 0], [0, -1]]
+_STEP_OUT = [38.0, -2.0]
+HAND_STEP = ("the window [[1, 2], [4, 5]] with the filters [[1, 2], [3, 4]] and [[1, 0], [0, -1]], "
+             "b = [1, 2] (f=2, C=1, K=2)")
+
+
+def hand_worked_step():
+    """The hand-worked call of check_conv_single_step: x_slice (2, 2, 1), w (2, 2, 2, 1), b (2,)."""
+    x = hand_worked_layer()[0]
+    w = np.array([_W22, _W22_SECOND], dtype=np.float64)[..., None]
+    return x[:2, :2, :, 0], w, np.array([1.0, 2.0])
+
+
 def check_conv_single_step(conv_single_step):
-    """Check conv_single_step(x_slice, w_k, b_k) -> float on the hand-worked window and a
-    3x3x10 window of the lecture's input."""
+    """Check conv_single_step(x_slice, w, b) -> out (K,) on the hand-worked window with two
+    filters and on a 3x3x10 window of the lecture's input with its filters, then the contract's
+    other rules."""
     label = _label(conv_single_step, "conv_single_step")
     function = _function(conv_single_step, "check_conv_single_step")
-    # the first window of the 3x3 input: [[1, 2], [4, 5]] . [[1, 2], [3, 4]] + 1 = 37 + 1 = 38
-    x, w, b = hand_worked_layer()
-    cases = [("the window [[1, 2], [4, 5]] with the kernel [[1, 2], [3, 4]] and b_k = 1 (f=2, C=1)",
-              (x[:2, :2, :, 0], w[0], float(b[0])), 38.0, "conv_single_step/hand")]
     key = "conv_single_step/lecture"
-    cases.append(("a 3x3x10 window of the lecture's input with its third filter (f=3, C=10)",
-                  tuple(_vectors()[f"{key}/{k}"].copy() for k in ("x_slice", "w_k", "b_k")),
-                  float(_target(key)[0]), key))
+    lecture = tuple(_vectors()[f"{key}/{k}"].copy() for k in ("x_slice", "w", "b"))
+    K = lecture[1].shape[0]
+    cases = [(HAND_STEP, hand_worked_step(), np.array(_STEP_OUT), "conv_single_step/hand"),
+             (f"a 3x3x10 window of the lecture's input with its {K} filters (f=3, C=10, K={K})",
+              lecture, _target(key)[0], key)]
     for tried, args, expected, key in cases:
-        mistakes = _target(key, function)[1]
-        got = _call(conv_single_step, label, tried, *args)
-        arr = _as_array(got, label, tried, "a number")
-        if arr.ndim != 0 and arr.size != 1:
-            _fail(label, f"returned an array of shape {arr.shape} instead of one number", tried, expected, arr,
-                  hint="sum all f*f*C products (np.sum over every axis) and add b_k")
-        value = float(arr.reshape(()))
-        if not _close(value, expected):
-            hint = next((_mistake(mid, function) for mid, v in mistakes if _mistaken(value, v)), None)
-            _fail(label, f"returned {value:.6g}, expected {expected:.6g}", tried,
-                  extra=f"error {abs(value - expected):.3g}", hint=hint)
+        x_slice, w, _ = args
+        got = _as_array(_call(conv_single_step, label, tried, *args), label, tried, f"K = {w.shape[0]} values")
+        if got.size == 1:
+            _fail(label, f"returned one number instead of K = {w.shape[0]} values, one per filter", tried,
+                  expected, got, hint="one call applies every filter to the window: entry k of the "
+                                      "result is filter k's sum of products plus b[k]")
+        _compare(got, expected, _target(key, function)[1], label=label, tried=tried, what="out",
+                 axes="(K,)", function=function,
+                 shape_hints=[(w.shape, "sum each filter's products over the window's axes (u, v, c): "
+                                        "one number per filter"),
+                              ((w.shape[0], x_slice.size), "sum each row of products: one number per filter")])
         _passed(f"{label}: {tried}")
-    _other_rules(conv_single_step, label, function, "check_conv_single_step", None, ())
+    _other_rules(conv_single_step, label, function, "check_conv_single_step",
+                 (lecture, cases[1][2], cases[1][0]), ("x_slice", "w", "b"))
 
 
 def check_conv_forward(conv_forward):

@@ -253,7 +253,7 @@ def with_long_message_answer(source, destination):
     notebook = nbformat.read(source, as_version=4)
     cell = next(c for c in notebook.cells
                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "conv_single_step")
-    cell.source = f"def conv_single_step(x_slice, w_k, b_k):\n    raise ValueError({LONG_LINE!r})\n"
+    cell.source = f"def conv_single_step(x_slice, w, b):\n    raise ValueError({LONG_LINE!r})\n"
     destination.parent.mkdir(parents=True)
     nbformat.write(notebook, destination)
 

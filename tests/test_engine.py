@@ -692,7 +692,7 @@ def _example_call(function):
             "cnn_backward": (a6.standard_normal((10, 3)), *digits, 2, 2),
             "conv_output_size": (8, 3, 2, 0),        # (8 - 3) / 2 does not divide: rounding shows
             "zero_pad": (x, case.pad),
-            "conv_single_step": (x[:3, :3, :, 0], w[0], b[0]),
+            "conv_single_step": (x[:3, :3, :, 0], w, b),
             "im2col": (x, case.f, case.stride, case.pad),
             "col2im": (rng.standard_normal(case.col_shape), x.shape, case.f, case.stride, case.pad),
             }.get(function, (case.dout(), x, w, case.stride, case.pad) if "backward" in function

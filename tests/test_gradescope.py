@@ -161,7 +161,7 @@ def test_examples_graded_as_the_cli_grades_them(a1_zip, tmp_path):
 def test_notebook_of_another_assignment_is_refused_by_name(a1_zip, tmp_path):
     root = _unpack(a1_zip, tmp_path / "autograder")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "def conv_single_step(x_slice, w_k, b_k):\n    return float((x_slice * w_k).sum() + b_k)\n")])
+        "def conv_single_step(x_slice, w, b):\n    return w.reshape(len(w), -1) @ x_slice.ravel() + b\n")])
     nb.cells[0].metadata["nbgrader"] = {"grade": False, "grade_id": "conv_single_step",
                                         "locked": False, "schema_version": 3, "solution": True}
     nbformat.write(nb, str(root / "submission" / "a2_partial.ipynb"))

@@ -151,16 +151,20 @@ def pad_by_minus_slicing(x, pad):
     return out
 
 
-def single_step_without_bias(x_slice, w_k, b_k):
-    return float(np.sum(x_slice * w_k))
+def single_step_without_bias(x_slice, w, b):
+    return w.reshape(w.shape[0], -1) @ x_slice.ravel()
 
 
-def single_step_flipped(x_slice, w_k, b_k):
-    return float(np.sum(x_slice * w_k[::-1, ::-1]) + b_k)
+def single_step_flipped(x_slice, w, b):
+    return np.array([np.sum(x_slice * w[k, ::-1, ::-1]) for k in range(len(w))]) + b
 
 
-def single_step_without_sum(x_slice, w_k, b_k):
-    return x_slice * w_k + b_k
+def single_step_without_sum(x_slice, w, b):
+    return x_slice * w + b[:, None, None, None]
+
+
+def single_step_one_filter(x_slice, w, b):
+    return float(np.sum(x_slice * w[0]) + b[0])
 
 
 def _by_offset(X, f, C):
@@ -294,7 +298,8 @@ MISTAKES = [
     (checks.check_zero_pad, pad_by_minus_slicing, (), EMPTY_AT_PAD_ZERO),
     (checks.check_conv_single_step, single_step_without_bias, (), "the bias is missing"),
     (checks.check_conv_single_step, single_step_flipped, (), "true convolution"),
-    (checks.check_conv_single_step, single_step_without_sum, (), "instead of one number"),
+    (checks.check_conv_single_step, single_step_without_sum, (), "one number per filter"),
+    (checks.check_conv_single_step, single_step_one_filter, (), "returned one number instead of K"),
     (checks.check_im2col, im2col_rows_cuv, (), r"flattened in another order than \(u, v, c\)"),
     (checks.check_im2col, im2col_rows_vuc, (), r"flattened in another order than \(u, v, c\)"),
     (checks.check_im2col, im2col_columns_nij, (), r"columns of X_col are in another order than \(i, j, n\)"),
@@ -794,7 +799,7 @@ def test_the_hand_worked_values_are_the_reference_s():
     np.testing.assert_array_equal(data["conv_forward/hand/expected"], checks._grid(checks._OUT))
     np.testing.assert_array_equal(data["conv_backward/hand/dx/expected"], checks._grid(checks._DX))
     np.testing.assert_array_equal(data["conv_backward/hand/dw/expected"][0, :, :, 0], checks._DW)
-    assert float(data["conv_single_step/hand/expected"]) == 38.0
+    np.testing.assert_array_equal(data["conv_single_step/hand/expected"], [38.0, -2.0])
 
 
 def test_check_vectors_include_the_agreed_cases():
@@ -867,8 +872,9 @@ def _normalised_bodies(source):
 
 
 def test_the_body_comparison_sees_through_renaming():
-    copied = inspect.getsource(ref.conv_single_step).replace("x_slice", "patch").replace("w_k", "kernel")
-    copied = copied.replace("def conv_single_step(", "def one_window(").replace("b_k", "bias")
+    copied = re.sub(r"\bw\b", "kernel", inspect.getsource(ref.conv_single_step).replace("x_slice", "patch"))
+    copied = re.sub(r"\bb\b", "bias", copied.replace("def conv_single_step(", "def one_window("))
+    assert "def one_window(patch, kernel, bias):" in copied
     assert set(_normalised_bodies(copied)) <= set(_normalised_bodies(inspect.getsource(ref)))
 
 

@@ -104,19 +104,24 @@ def naive_with(flip=False, bias="once", swap_uv=False, source="x_pad", strided=T
 
 
 # --------------------------------------------------------------------------- a2_partial
-def step_with(bias="once", summed=True, swap_uv=False):
-    def conv_single_step(x_slice, w_k, b_k):
+def step_with(bias="once", summed=True, swap_uv=False, filters="w.reshape(K, -1)"):
+    def conv_single_step(x_slice, w, b):
+        K = w.shape[0]
         if swap_uv:
-            w_k = w_k.transpose(1, 0, 2)
+            w = w.transpose(0, 2, 1, 3)
         if not summed:
-            return x_slice * w_k + b_k
+            return x_slice * w + b[:, None, None, None]
         if bias == "inside":
-            return float(np.sum(x_slice * w_k + b_k))
-        return float(np.sum(x_slice * w_k) + (b_k if bias == "once" else 0))
+            return np.sum(x_slice * w + b[:, None, None, None], axis=(1, 2, 3))
+        matrix = w.reshape(-1, K).T if filters == "w.reshape(-1, K).T" else w.reshape(K, -1)
+        out = matrix @ x_slice.ravel()
+        return out + b if bias == "once" else out
     return conv_single_step
 
 
 def partial_with(bias="once", source="x_pad", swap_uv=False, dtype_kept=True):
+    step = step_with(bias=bias, swap_uv=swap_uv)
+
     def conv_forward_partial(x, w, b, stride=1, pad=0):
         _refuse(x, w, pad)
         K, f = w.shape[:2]
@@ -124,15 +129,10 @@ def partial_with(bias="once", source="x_pad", swap_uv=False, dtype_kept=True):
         src = _pad(x, pad) if source == "x_pad" else x
         out = np.zeros((H_out, W_out, K, x.shape[3]), dtype=x.dtype if dtype_kept else float)
         for n in range(x.shape[3]):
-            for k in range(K):
-                w_k = w[k].transpose(1, 0, 2) if swap_uv else w[k]
-                for i in range(H_out):
-                    for j in range(W_out):
-                        window = src[i * stride:i * stride + f, j * stride:j * stride + f, :, n]
-                        if bias == "inside":
-                            out[i, j, k, n] = np.sum(window * w_k + b[k])
-                        else:
-                            out[i, j, k, n] = np.sum(window * w_k) + b[k]
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = src[i * stride:i * stride + f, j * stride:j * stride + f, :, n]
+                    out[i, j, :, n] = step(window, w, b)
         return out
     return conv_forward_partial
 
@@ -288,14 +288,20 @@ TABLE = [
     (C.check_conv_forward, (), "starts the sum at 0, no bias", naive_with(bias="none"), "missing-bias"),
     (C.check_conv_forward, (), "no size checks: no ValueError", naive_with(checked=False),
      "raise ValueError(...) with a message giving them"),
-    (C.check_conv_single_step, (), "np.sum(x_slice * w_k + b_k)", step_with(bias="inside"), "bias-inside-window-sum"),
-    (C.check_conv_single_step, (), "forgets b_k", step_with(bias="none"), "missing-bias"),
-    (C.check_conv_single_step, (), "returns x_slice * w_k + b_k unsummed", step_with(summed=False),
-     "sum all f*f*C products"),
-    (C.check_conv_single_step, (), "w_k.transpose(1, 0, 2): u and v swapped", step_with(swap_uv=True), "u-v-swapped"),
+    (C.check_conv_single_step, (), "np.sum(x_slice * w + b[:, None, None, None])", step_with(bias="inside"),
+     "bias-inside-window-sum"),
+    (C.check_conv_single_step, (), "forgets + b", step_with(bias="none"), "missing-bias"),
+    (C.check_conv_single_step, (), "x_slice * w + b[:, None, None, None], no sum",
+     step_with(summed=False), "sum each filter's products"),
+    (C.check_conv_single_step, (), "w.transpose(0, 2, 1, 3): u and v swapped", step_with(swap_uv=True),
+     "u-v-swapped"),
+    (C.check_conv_single_step, (), "w.reshape(-1, K).T as the filter matrix",
+     step_with(filters="w.reshape(-1, K).T"), "filter-matrix-scrambled"),
     (C.check_conv_forward, (), "slices windows from x, not x_pad", partial_with(source="x"), "slices-unpadded-x"),
-    (C.check_conv_forward, (), "np.sum(window * w[k] + b[k])", partial_with(bias="inside"), "bias-inside-window-sum"),
-    (C.check_conv_forward, (), "w[k].transpose(1, 0, 2): u and v swapped", partial_with(swap_uv=True), "u-v-swapped"),
+    (C.check_conv_forward, (), "np.sum(window * w + b[:, None, None, None])", partial_with(bias="inside"),
+     "bias-inside-window-sum"),
+    (C.check_conv_forward, (), "w.transpose(0, 2, 1, 3): u and v swapped", partial_with(swap_uv=True),
+     "u-v-swapped"),
     (C.check_conv_forward, (), "np.zeros(...) float64 whatever x's dtype", partial_with(dtype_kept=False),
      "dtype=x.dtype"),
     (C.check_im2col, (), "rows in (c, u, v) order", im2col_with(rows="cuv"), "im2col-row-order"),

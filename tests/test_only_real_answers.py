@@ -198,7 +198,8 @@ def test_the_library_convolution_answer_is_still_caught():
 
 # --------------------------------------------------------------------------- blocked imports
 BLOCKED_CELL = ("import numpy as np\nfrom scipy.signal import correlate\n\n"
-                "def conv_single_step(x_slice, w_k, b_k):\n    return float(correlate(x_slice, w_k, 'valid').sum() + b_k)\n")
+                "def conv_single_step(x_slice, w, b):\n"
+                "    return np.array([correlate(x_slice, filt, 'valid').sum() for filt in w]) + b\n")
 HONEST_CELL = ("import numpy as np\n\n"
                "def conv_forward_partial(x, w, b, stride=1, pad=0):\n    raise NotImplementedError\n")
 

@@ -161,10 +161,30 @@ def test_worked_example_im2col_columns():
 
 
 def test_conv_single_step():
-    x_slice = np.ones((2, 2, 3))
-    w_k = np.arange(12.0).reshape(2, 2, 3)
-    got = ref.conv_single_step(x_slice, w_k, 1.5)
-    assert type(got) is float and got == 67.5
+    """By hand: the window x_slice[u, v, c] = 4u + 2v + c (0..7) against three filters."""
+    x_slice = np.arange(8.0).reshape(2, 2, 2)
+    w = np.zeros((3, 2, 2, 2))
+    w[0] = 1.0                          # every entry: 0 + 1 + ... + 7 = 28
+    w[1, 0, 1, 0], w[1, 1, 0, 1] = 1.0, -2.0     # x_slice[0, 1, 0] - 2 x_slice[1, 0, 1] = 2 - 10 = -8
+    w[2, :, :, 1] = 1.0                 # channel 1 only: 1 + 3 + 5 + 7 = 16
+    b = np.array([0.5, -1.0, 0.0])
+    got = ref.conv_single_step(x_slice, w, b)
+    assert got.shape == (3,)
+    np.testing.assert_array_equal(got, [28.5, -9.0, 16.0])
+    # u and v swapped (w[1, v, u, c]) would give x_slice[1, 0, 0] - 2 x_slice[0, 1, 1] = 4 - 6
+    got32 = ref.conv_single_step(x_slice.astype(np.float32), w.astype(np.float32), b.astype(np.float32))
+    assert got32.dtype == np.float32
+    np.testing.assert_array_equal(got32, [28.5, -9.0, 16.0])
+
+
+def test_conv_single_step_refuses_mismatched_shapes():
+    x_slice, w, b = np.ones((2, 2, 3)), np.ones((4, 2, 2, 3)), np.ones(4)
+    with pytest.raises(ValueError):
+        ref.conv_single_step(x_slice, np.ones((4, 3, 3, 3)), b)      # filters of another size
+    with pytest.raises(ValueError):
+        ref.conv_single_step(x_slice, np.ones((4, 2, 2, 2)), b)      # another channel count
+    with pytest.raises(ValueError):
+        ref.conv_single_step(x_slice, w, np.ones(3))                 # one bias short
 
 
 # --------------------------------------------------------------------------- im2col contract

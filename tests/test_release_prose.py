@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MIN_NODES = 7
 """Expression nodes a form needs to be characteristic: `w.reshape(K, -1)` (6, the contract's
-flattening, stated in im2col's own docstring) is not, `float(products.sum() + b_k)` (7) is."""
+flattening, stated in im2col's own docstring) is not, `filters @ x_slice.ravel() + b` (7) is."""
 
 PROSE_TO_PYTHON = {"·": "*", "−": "-", "…": "...", "ᵀ": ".T"}
 

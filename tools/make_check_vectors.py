@@ -12,10 +12,11 @@ implementation. Keys (all arrays, allow_pickle=False):
 
     case/<cid>/{x, w, b, f, stride, pad, describe} (+ dout, cols for the backward cases)
     <target>/expected, <target>/mistake/<id>/<n>      n = 0, 1, ... variants of one mistake
-      targets: conv_single_step/<cid> (+ x_slice, w_k, b_k), conv_forward/<cid>, im2col/<cid>,
+      targets: conv_single_step/<cid> (+ x_slice, w, b), conv_forward/<cid>, im2col/<cid>,
                col2im/<cid> (+ counts: windows covering each pixel, (H, W)),
                conv_backward/<cid>/dx, conv_backward/<cid>/dw, conv_backward/<cid>/db
-      cid "hand": the hand-worked 3x3 layer (conv_single_step, conv_forward, conv_backward);
+      cid "hand": the hand-worked 3x3 layer (conv_forward, conv_backward), and its first window
+               with two filters (conv_single_step);
       im2col/hand0, im2col/hand1: check_im2col's hand-worked calls
 """
 import argparse
@@ -106,10 +107,9 @@ def build():
     """All arrays of the check-vector file, as a dict key -> array."""
     out = {}
     # the hand-worked layer of helpers.checks: one window, the layer, the backward pass
+    args = checks.hand_worked_step()
+    _target(out, "conv_single_step/hand", ref.conv_single_step(*args), _mistakes("check_conv_single_step", args))
     x, w, b = checks.hand_worked_layer()
-    args = (x[:2, :2, :, 0], w[0], float(b[0]))
-    _target(out, "conv_single_step/hand", np.float64(ref.conv_single_step(*args)),
-            _mistakes("check_conv_single_step", args))
     args = (x, w, b, 1, 0)
     _target(out, "conv_forward/hand", ref.conv_forward_im2col(*args), _mistakes("check_conv_forward", args))
     dout = np.ones(ref.conv_forward_im2col(*args).shape)
@@ -125,13 +125,13 @@ def build():
             stored.update(dout=dout, cols=cols)
         out.update({f"case/{cid}/{k}": v for k, v in stored.items()})
 
-    # conv_single_step: one window of the lecture's input against its third filter
+    # conv_single_step: one window of the lecture's input against all its filters
     case, x, w, b, _, _ = _case_arrays("lecture")
-    x_slice, w_k, b_k = x[1:4, 2:5, :, 0], w[2], b[2]
+    x_slice = np.ascontiguousarray(x[1:4, 2:5, :, 0])
     key = "conv_single_step/lecture"
-    out.update({f"{key}/x_slice": x_slice, f"{key}/w_k": w_k, f"{key}/b_k": b_k})
-    args = (x_slice, w_k, b_k)
-    _target(out, key, np.float64(ref.conv_single_step(*args)), _mistakes("check_conv_single_step", args))
+    out.update({f"{key}/x_slice": x_slice, f"{key}/w": w, f"{key}/b": b})
+    args = (x_slice, w, b)
+    _target(out, key, ref.conv_single_step(*args), _mistakes("check_conv_single_step", args))
 
     for cid in FORWARD:
         case, x, w, b, _, _ = _case_arrays(cid)

@@ -42,20 +42,25 @@ def conv_forward_naive(x, w, b, stride=1, pad=0):
     return out
 
 
-def conv_single_step(x_slice, w_k, b_k):
-    return float(np.sum(np.multiply(x_slice, w_k))) + float(b_k)
+def conv_single_step(x_slice, w, b):
+    K = w.shape[0]
+    if w.shape[1:] != x_slice.shape:
+        raise ValueError(f"the window {x_slice.shape} is not the shape of one filter of w {w.shape}")
+    out = np.zeros(K, dtype=x_slice.dtype)
+    for k in range(K):
+        out[k] = np.sum(np.multiply(x_slice, w[k])) + b[k]
+    return out
 
 
 def conv_forward_partial(x, w, b, stride=1, pad=0):
     H_out, W_out, K, f, M = _sizes(x, w, stride, pad)
     xp = zero_pad(x, pad)
     out = np.zeros((H_out, W_out, K, M), dtype=x.dtype)
-    for k in range(K):
-        for i in range(H_out):
-            for j in range(W_out):
-                for n in range(M):
-                    window = xp[i * stride:i * stride + f, j * stride:j * stride + f, :, n]
-                    out[i, j, k, n] = conv_single_step(window, w[k], b[k])
+    for i in range(H_out):
+        for j in range(W_out):
+            for n in range(M):
+                window = xp[i * stride:i * stride + f, j * stride:j * stride + f, :, n]
+                out[i, j, :, n] = conv_single_step(window, w, b)
     return out
 
 

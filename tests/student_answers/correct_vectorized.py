@@ -32,8 +32,8 @@ def conv_forward_naive(x, w, b, stride=1, pad=0):
     return (out + b[:, None]).astype(x.dtype)
 
 
-def conv_single_step(x_slice, w_k, b_k):
-    return float(np.tensordot(x_slice, w_k, axes=3) + b_k)
+def conv_single_step(x_slice, w, b):
+    return np.tensordot(w, x_slice, axes=3) + b         # (K, f, f, C) . (f, f, C) -> (K,)
 
 
 def conv_forward_partial(x, w, b, stride=1, pad=0):

@@ -5,8 +5,10 @@ from numpy import correlate as corr
 from student_answers.correct_loops import conv_output_size, zero_pad
 
 
-def conv_single_step(x_slice, w_k, b_k):
-    return float(np.correlate(x_slice.ravel(), w_k.ravel())[0] + b_k)
+def conv_single_step(x_slice, w, b):
+    window = x_slice.ravel()
+    out = np.array([np.correlate(window, filt.ravel())[0] for filt in w], dtype=x_slice.dtype)
+    return out + b
 
 
 def _window_product(window, filt):
