@@ -1,4 +1,4 @@
-"""Assignment 2: the partially vectorized layer (four loops, one vectorized window product)."""
+"""Assignment 2: the partially vectorized layer (three loops, one matrix-vector product per window)."""
 from tools.nbbuild import answer, demo, hidden_test, markdown, visible_test
 from tools.notebooks import common, functions
 
@@ -8,16 +8,19 @@ CELLS = [
 
 Your seven-loop layer from assignment 1 spends almost all of its time in the Python
 interpreter, not in arithmetic. This assignment removes the three innermost loops — the ones
-that walk through one window — and replaces them with a single array operation that numpy runs
-in compiled code. Four loops remain, exactly as in the lecture's "partially vectorized" layer.
+that walk through one window — and replaces them with array operations that numpy runs in
+compiled code. The lecture's "partially vectorized" layer stops there, with four loops, and
+applies one filter at a time. You will go one step further: all `K` filters meet the window in
+one matrix–vector product, so the filter loop goes too and three loops remain.
 
 **After this notebook you can**
 
 1. say which of the seven loops form one dot product and why they are the ones to vectorize;
-2. cut one window out of the padded input with a slice, in the course's layout;
-3. write `conv_single_step` (one filter on one window) and `conv_forward_partial` (four loops);
-4. measure what one vectorized step costs, fit a cost model to your own timings, and use it to
-   explain why the speed-up over the seven loops grows with `C·f·f`, the size of one window.
+2. lay the filters out as the rows of a matrix so that one product applies all of them;
+3. cut one window out of the padded input with a slice, in the course's layout;
+4. write `conv_single_step` (all filters on one window) and `conv_forward_partial` (three loops);
+5. measure what one vectorized step costs, fit a cost model to your own timings, and use it to
+   explain why the speed-up over the seven loops grows with the work of one call.
 '''),
     common.HOW_TO,
     common.setup('''
@@ -62,26 +65,41 @@ add the products. numpy has an operation for each of those two steps, and each r
 whole array in compiled code. The interpreter then pays once per window instead of once per
 multiply-add, a saving by a factor of up to `f·f·C`.
 
-The outer four loops stay: the lecture's partially vectorized layer walks over sample, filter,
-output row and output column, cuts out the window of that output, and hands it to one
-function that applies filter `k` (and its bias) to it. That function is your first task.
+Now look at loop 2, over the filters. For a fixed window, the `K` filters compute `K` such
+dot products with *the same* window. Write each filter out as one row of `f·f·C` numbers and
+stack the rows: the `K` dot products are then one product of a `(K, f·f·C)` matrix with the
+window written out as a vector of `f·f·C` numbers,
+
+$$
+\text{out}[i, j, k, n] \;=\; \sum_{r} W[k, r]\, \mathbf{x}_{ij n}[r] + b[k],
+\qquad r \text{ running over the window's } (u, v, c),
+$$
+where $\mathbf{x}_{ijn}$ is the window of output $(i, j)$ of sample $n$ written out as a vector.
+numpy computes a matrix–vector product in one call. The only thing to get right is the
+order: entry `r` of row `k` and entry `r` of the window vector must be the same `(u, v, c)`.
+
+Three loops stay: sample, output row and output column. Each cuts out the window of one output
+position and hands it to one function that applies every filter, with its bias, to it. That
+function is your first task.
 
 ### Your task: `conv_single_step`
 
-Given one window and one filter, both of shape `(f, f, C)`, and the filter's bias, return the
-sum over all `f·f·C` positions of window times filter, plus the bias, as a Python `float` (not a
-numpy scalar or a 0-d array). No loops: the point is that numpy walks the window, not Python.
+Given one window `x_slice` of shape `(f, f, C)`, all the filters `w` of shape `(K, f, f, C)` and
+the biases `b` of shape `(K,)`, return the array of shape `(K,)` whose entry `k` is the sum over
+all `f·f·C` positions of window times filter `k`, plus `b[k]`, in the dtype of the inputs. No
+Python loops: not over the window, and not over the filters.
 
 <details><summary>Hint</summary>
 
-Two numpy operations do it: one that multiplies two arrays of the same shape position by
-position, and one that adds up every entry of an array, whatever its shape. What does `float(...)`
-do to a numpy scalar?
+Which shape must `w` take so that its rows are the filters, and which shape must the window
+take to be multiplied by it? Both come from a reshape. numpy reshapes in "C order": the last
+axis varies fastest. Is the order of a filter's numbers in its row then the order of the
+window's numbers in its vector? Check on the hand-worked window below, with two filters.
 </details>
 '''),
     answer(functions.CONV_SINGLE_STEP),
     visible_test("conv_single_step", '''
-# Public checks: a window worked by hand, a bias that must be added once, a (3, 3, 10) window.
+# Public checks: a window worked by hand with two filters, a (3, 3, 10) window with the lecture's 6 filters.
 from helpers.checks import check_conv_single_step
 check_conv_single_step(conv_single_step)
 '''),
@@ -89,44 +107,47 @@ check_conv_single_step(conv_single_step)
     markdown(r'''
 ### What one step costs
 
-Your function is one call into numpy, and a call has a price before any arithmetic happens:
-the interpreter looks up the function, numpy checks the arrays' shapes and types, allocates the
-product, and builds the result. The cell times your `conv_single_step` on windows of growing
-size (3 × 3 with 1 to 1024 channels; each time is the best of five batches of 200 calls) and
-fits the model
+Your function is a few calls into numpy, and a call has a price before any arithmetic
+happens: the interpreter looks up the function, numpy checks the arrays' shapes and types,
+allocates the result, and builds it. The cell times your `conv_single_step` with 8 filters on
+windows of growing size (3 × 3 with 1 to 1024 channels; each time is the best of five batches of
+200 calls) and fits the model
 
 $$
-t_\text{step}(F) \;=\; \beta_\text{step} + \gamma\, F, \qquad F = f \cdot f \cdot C,
+t_\text{step}(F) \;=\; \beta_\text{step} + \gamma\, K F, \qquad F = f \cdot f \cdot C,
 $$
 
-a fixed cost per call plus a cost per multiply-add. The plot is log–log: the flat start is
-$\beta_\text{step}$, the rise at the end is $\gamma F$ taking over.
+a fixed cost per call plus a cost per multiply-add ($K F$ of them per call). The plot is
+log–log: the flat start is $\beta_\text{step}$, the rise at the end is $\gamma K F$ taking over.
 '''),
     demo('''
 rng = np.random.default_rng(0)
 channels = [1, 4, 16, 64, 256, 1024]
+K = 8
 window_sizes = np.array([3 * 3 * C for C in channels])
 calls = 200
 step_times = []
 for C in channels:
-    window, kernel = rng.standard_normal((3, 3, C)), rng.standard_normal((3, 3, C))
-    batch = best_time(lambda: [conv_single_step(window, kernel, 0.5) for _ in range(calls)], repeats=5)
+    window, filters, biases = rng.standard_normal((3, 3, C)), rng.standard_normal((K, 3, 3, C)), rng.standard_normal(K)
+    batch = best_time(lambda: [conv_single_step(window, filters, biases) for _ in range(calls)], repeats=5)
     step_times.append(batch / calls)
-step_model = fit_cost_model(step_times, {"per call": np.ones(len(channels)), "per multiply-add": window_sizes})
+step_model = fit_cost_model(step_times, {"per call": np.ones(len(channels)),
+                                         "per multiply-add": K * window_sizes})
 beta_step, gamma = step_model.coefficients["per call"], step_model.coefficients["per multiply-add"]
 for F, t in zip(window_sizes, step_times):
-    print(f"F = {F:5d}: {t * 1e6:6.2f} µs per call")
+    print(f"F = {F:5d}, K*F = {K * F:5d}: {t * 1e6:6.2f} µs per call")
 print(f"fitted: beta_step = {beta_step * 1e6:.2f} µs per call, gamma = {gamma * 1e9:.2f} ns per "
       f"multiply-add (largest misfit {step_model.worst:.0%})")
-display(plot_timing_curve(window_sizes, {"conv_single_step": step_times},
+display(plot_timing_curve(K * window_sizes, {"conv_single_step": step_times},
                           models={"conv_single_step": step_model.predicted}, loglog=True,
-                          xlabel="window size F = f·f·C",
-                          title="one call of your conv_single_step: t = beta + gamma·F"))
+                          xlabel="multiply-adds of one call K·F = K·f·f·C",
+                          title=f"one call of your conv_single_step, K = {K}: t = beta + gamma·K·F"))
 '''),
     markdown(r'''
-For the windows of most layers ($F$ up to a few hundred) the fixed cost is most of the time:
-one call costs about the same whether it does 9 or 500 multiply-adds. That is the number to
-remember for section 4.
+For the work of most calls ($K F$ up to about a thousand) the fixed cost is most of the time:
+one call costs about the same whether it does 72 or 1,152 multiply-adds (compare the first
+lines printed). That is the number to remember for section 4, and the reason to give each call
+all the filters at once.
 
 ## 2. Cutting out a window
 
@@ -141,8 +162,9 @@ Things to get right in `conv_forward_partial`:
 
 - pad once before the loops, and take the sizes from `output_shape` (given above);
 - the window's rows start at a multiple of the stride, and a slice `a:b` stops *before* `b`;
-- `w[k]` is already the `(f, f, C)` filter: no reshaping is needed, because the lecture's
-  layout puts the filter's axes in the same order as the window's;
+- the window's axes `(f, f, C)` come in the same order as a filter's, `w[k]`: that is what lets
+  `conv_single_step` pair them by position;
+- one call of `conv_single_step` fills all `K` outputs of a position at once;
 - keep the result's dtype: the output has the dtype of `x`.
 '''),
     demo('''
@@ -151,8 +173,8 @@ display(plot_window_positions(7, 9, 3, stride=2, pad=1, positions=[(1, 2)]))
     markdown(r'''
 ### Your task: `conv_forward_partial`
 
-Four loops — sample, filter, output row, output column — and one call of your
-`conv_single_step` per output number.
+Three loops — sample, output row, output column — and one call of your `conv_single_step`
+per window, which gives that position's `K` output numbers.
 
 <details><summary>Hint</summary>
 
@@ -180,14 +202,14 @@ x = rng.standard_normal((7, 9, 3, 2))          # H != W on purpose
 w = rng.standard_normal((4, 3, 3, 3))
 b = rng.standard_normal(4)
 seven = conv_forward_naive(x, w, b, stride=2, pad=1)
-four = conv_forward_partial(x, w, b, stride=2, pad=1)
-print("output shape:", four.shape)
-print("largest difference from the seven loops:", np.abs(seven - four).max())
+three = conv_forward_partial(x, w, b, stride=2, pad=1)
+print("output shape:", three.shape)
+print("largest difference from the seven loops:", np.abs(seven - three).max())
 '''),
     markdown(r'''
 ## 3. How much faster?
 
-The next cell times your four loops against the seven loops on the course's demo layer for this
+The next cell times your three loops against the seven loops on the course's demo layer for this
 comparison (the line it prints gives the sizes: windows of $9 \cdot 9 \cdot 6 = 486$ numbers),
 each the best of five runs, and says what to expect: the speed-up the course's own version
 reaches, and what the hidden timing test asks for. Timings on a shared machine jitter, so read
@@ -199,69 +221,78 @@ report_speedup(conv_forward_partial, conv_forward_naive)
     markdown(r'''
 ## 4. The speed-up grows with the window
 
-A simple model explains the numbers. Let $P = M K H_\text{out} W_\text{out}$ be the number of
-output values and $F = f \cdot f \cdot C$ the size of one window. The seven loops pay the
-interpreter once per multiply-add; the four loops pay it once per window and then let numpy
-do $F$ multiply-adds in compiled code:
+A simple model explains the numbers. Let $N = M H_\text{out} W_\text{out}$ be the number of
+windows and $F = f \cdot f \cdot C$ the size of one window; the layer does $N K F$
+multiply-adds. The seven loops pay the interpreter once per multiply-add; the three loops pay
+it once per window and then let numpy do $K F$ multiply-adds in compiled code:
 
 $$
-t_7 \approx P \cdot F \cdot \alpha, \qquad
-t_4 \approx P \cdot (\beta + F \cdot \gamma), \qquad
-\frac{t_7}{t_4} \approx \frac{F \alpha}{\beta + F \gamma},
+t_7 \approx N K F \cdot \alpha, \qquad
+t_3 \approx N \cdot (\beta + K F \cdot \gamma), \qquad
+\frac{t_7}{t_3} \approx \frac{K F \alpha}{\beta + K F \gamma},
 $$
 
-where $\alpha$ is the interpreter's cost per multiply-add, $\beta$ the four loops' cost per
+where $\alpha$ is the interpreter's cost per multiply-add, $\beta$ the three loops' cost per
 window (your $\beta_\text{step}$ plus slicing the window and storing the result) and $\gamma$
 numpy's cost per multiply-add. While $\beta$ dominates, the speed-up grows in proportion to
-$F$; it levels off at $\alpha/\gamma$ once $F\gamma$ catches up with $\beta$.
+$K F$, the work of one call; it levels off at $\alpha/\gamma$ once $K F \gamma$ catches up
+with $\beta$.
 
 The cell below measures both layers on an 8 × 8 image (one sample, two 3 × 3 filters) with
-more and more channels, so that $F = 9C$ runs from 9 to 576, fits $\alpha$ to the seven loops
-and $\beta$, $\gamma$ to the four loops (each time the best of three runs), and draws the
-measured speed-up with the model's on log–log axes.
+more and more channels, so that $K F = 18 C$ runs from 18 to 18,432, fits $\alpha$ to the
+seven loops and $\beta$, $\gamma$ to the three loops (each time the best of three runs), and
+draws the measured speed-up with the model's on log–log axes. The seven loops take about a
+second on the largest window.
 '''),
     demo('''
 rng = np.random.default_rng(2)
-channels = [1, 3, 8, 16, 32, 64]
+channels = [1, 4, 16, 64, 256, 1024]
 window_sizes = np.array([3 * 3 * C for C in channels])
-seven_times, four_times = [], []
+seven_times, three_times = [], []
 for C in channels:
     x = rng.standard_normal((8, 8, C, 1))
     w = rng.standard_normal((2, 3, 3, C))
     b = rng.standard_normal(2)
     seven_times.append(best_time(conv_forward_naive, x, w, b, repeats=3))
-    four_times.append(best_time(conv_forward_partial, x, w, b, repeats=3))
-P = np.prod(output_shape(x, w))                     # H_out * W_out * K * M, the same for every C
-seven_model = fit_cost_model(seven_times, {"per multiply-add": P * window_sizes})
-four_model = fit_cost_model(four_times, {"per window": np.full(len(channels), P),
-                                         "per multiply-add": P * window_sizes})
+    three_times.append(best_time(conv_forward_partial, x, w, b, repeats=3))
+H_out, W_out, K, M = output_shape(x, w)             # the same for every C
+N = H_out * W_out * M                               # windows
+work = N * K * window_sizes                         # multiply-adds of each layer
+seven_model = fit_cost_model(seven_times, {"per multiply-add": work})
+three_model = fit_cost_model(three_times, {"per window": np.full(len(channels), N),
+                                           "per multiply-add": work})
 alpha = seven_model.coefficients["per multiply-add"]
-beta, gamma = four_model.coefficients["per window"], four_model.coefficients["per multiply-add"]
+beta, gamma = three_model.coefficients["per window"], three_model.coefficients["per multiply-add"]
 print(f"fitted: alpha = {alpha * 1e9:.0f} ns per multiply-add in the interpreter, "
       f"beta = {beta * 1e6:.1f} µs per window, gamma = {gamma * 1e9:.2f} ns per multiply-add in numpy")
-speedups = np.array(seven_times) / np.array(four_times)
-predicted = seven_model.predicted / four_model.predicted
-for F, s, m in zip(window_sizes, speedups, predicted):
-    print(f"C*f*f = {F:4d}: 4 loops are {s:6.1f}x faster than 7 loops (model: {m:6.1f}x)")
+speedups = np.array(seven_times) / np.array(three_times)
+predicted = seven_model.predicted / three_model.predicted
+for KF, s, m in zip(K * window_sizes, speedups, predicted):
+    print(f"K*F = {KF:5d}: 3 loops are {s:6.1f}x faster than 7 loops (model: {m:6.1f}x)")
 print(f"the model levels off at alpha/gamma = {alpha / max(gamma, 1e-12):.0f}x, "
-      f"reached around F = beta/gamma = {beta / max(gamma, 1e-12):.0f}")
-display(plot_timing_curve(window_sizes, {"speed-up": speedups}, models={"speed-up": predicted},
-                          loglog=True, xlabel="window size F = C·f·f", ylabel="t_7 / t_4",
-                          title="speed-up of 4 loops over 7 loops: F·alpha / (beta + F·gamma)"))
+      f"reached around K*F = beta/gamma = {beta / max(gamma, 1e-12):.0f}")
+display(plot_timing_curve(K * window_sizes, {"speed-up": speedups}, models={"speed-up": predicted},
+                          loglog=True, xlabel="work of one call K·F = K·C·f·f", ylabel="t_7 / t_3",
+                          title="speed-up of 3 loops over 7 loops: K·F·alpha / (beta + K·F·gamma)"))
 '''),
     markdown(r'''
-On log–log axes the measured speed-up climbs along a nearly straight line of slope 1: doubling
-the window roughly doubles it, as the model predicts while $\beta$ dominates. The same
-reasoning tells you when the partial layer is still poor: many small windows. A 3 × 3 filter on
-a single-channel image has $F = 9$, and the four loops then buy next to nothing.
+On log–log axes the measured speed-up climbs along a nearly straight line of slope 1 up to
+$K F$ of about a thousand: doubling the work of a call roughly doubles it, as the model predicts
+while $\beta$ dominates. Then the line bends: numpy's own work, $\gamma K F$, is no longer small
+against $\beta$, and the speed-up heads for $\alpha/\gamma$, the interpreter's cost per
+multiply-add over numpy's (the cell prints both). The same reasoning tells you when the partial layer is still poor: many windows with little work each. A
+single 3 × 3 filter on a single-channel image has $K F = 9$, and the three loops then buy next
+to nothing; the lecture's four loops, one filter per call, are in that regime whenever $F$ is
+small, however many filters the layer has.
 
 ## What is left
 
-Four Python loops still run once per output value: $M K H_\text{out} W_\text{out}$ times, and
-each pass costs microseconds ($\beta$ above). A 32 × 32 image with "same" padding, 16 filters and
-a batch of 32 already means $32 \cdot 32 \cdot 16 \cdot 32 = 524{,}288$ passes. Assignment 3
-removes the last four loops by copying every window into one big matrix (`im2col`), so that all
-the dot products become a single matrix multiplication.
+Three Python loops still run once per window: $M H_\text{out} W_\text{out}$ times, and each
+pass costs microseconds ($\beta$ above). A 32 × 32 image with "same" padding and a batch of 32
+already means $32 \cdot 32 \cdot 32 = 32{,}768$ passes. Your `conv_single_step` multiplies one
+window vector by the filter matrix; assignment 3 puts *every* window's vector side by side as
+the columns of one big matrix (`im2col`), so that all those matrix–vector products become a
+single matrix–matrix product.
 
 ## Going further (optional)
 
@@ -275,7 +306,7 @@ it shares memory with `x_pad`, and computes what a copy of it would cost.
   nothing about strides.)
 - `np.einsum` can multiply the view with `w` and sum over the three window axes `(u, v, c)` in
   one call, for every output at once: no Python loop left. Work out the subscripts (the view's
-  axes are `(row, column, c, n, u, v)`), write the layer, check it against your four loops and
+  axes are `(row, column, c, n, u, v)`), write the layer, check it against your three loops and
   time it. Then measure its speed with `np.einsum(..., optimize=True)` and without, and read
   assignment 3 for why a single matrix product is the fastest way to do this contraction.
 '''),

@@ -34,7 +34,7 @@ from helpers.timing import best_time, estimate_by_scaling, report_speedup
 
 The next cell defines the course's `conv_output_size`, `zero_pad` and `output_shape` (which
 checks `x` against `w` and returns `(H_out, W_out, K, M)`), and both slower layers,
-`conv_forward_naive` (seven loops) and `conv_forward_partial` (four loops, using
+`conv_forward_naive` (seven loops) and `conv_forward_partial` (three loops, one call of
 `conv_single_step`). You need the first three; the layers are here to be checked against and
 timed.
 '''),
@@ -330,7 +330,7 @@ macs_one = macs_full // M_full
 timings = {
     "7 loops (estimated)": estimate_by_scaling(conv_forward_naive, (x_one, w, b), macs_one,
                                                macs_full, pad=1, repeats=1, warmup=0),
-    "4 loops (estimated)": estimate_by_scaling(conv_forward_partial, (x_one, w, b), macs_one,
+    "3 loops (estimated)": estimate_by_scaling(conv_forward_partial, (x_one, w, b), macs_one,
                                                macs_full, pad=1, repeats=1, warmup=0),
     "im2col": best_time(conv_forward_im2col, x, w, b, pad=1, repeats=5),
 }
@@ -342,10 +342,10 @@ display(plot_speedups(timings, baseline="7 loops (estimated)",
 '''),
     markdown(r'''
 The im2col layer comes out hundreds to thousands of times faster than the seven loops: the
-"200× or more" that the im2col reading promises, with room to spare. The four loops gain
-little here: a window of this layer holds only $3 \cdot 3 \cdot 3 = 27$ numbers, and each of
-their $M K H_\text{out} W_\text{out}$ passes still costs microseconds of interpreter time
-(assignment 2's model in action).
+"200× or more" that the im2col reading promises, with room to spare. The three loops sit
+far behind: each call does all $16 \cdot 27 = 432$ multiply-adds of a window, but each of their
+$M H_\text{out} W_\text{out}$ passes still costs microseconds of interpreter time, and this
+layer has $32 \cdot 32 \cdot 32 = 32{,}768$ of them (assignment 2's model in action).
 
 ## What is left
 

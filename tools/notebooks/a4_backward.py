@@ -65,8 +65,8 @@ derivative:
   Then `dx` is `dx_pad` without the padding border: the padding zeros are constants, not
   inputs, and `dx` must have the shape of `x`.
 
-In loop form: visit every output `(n, k, i, j)` once, as the partially vectorized forward layer
-did, and work with whole windows (slices), not single pixels. Each visit contributes to
+In loop form: visit every output `(n, k, i, j)` once, and work with whole windows (slices), not
+single pixels, as the partially vectorized forward layer did. Each visit contributes to
 `db[k]`, to all of `dw[k]`, and to one window's worth of `dx_pad`. Two questions to answer
 before you write it: windows overlap, so what must a visit do to the part of `dx_pad` that an
 earlier visit already wrote? And which slice removes the border for every `pad`, including
@@ -74,8 +74,7 @@ earlier visit already wrote? And which slice removes the border for every `pad`,
 
 ### Your task: `conv_backward_naive`
 
-Loop over `(n, k, i, j)` and use slices for the window, as in the partially vectorized forward
-layer. Give `dx`, `dw` and `db` the dtype of `x`. Raise `ValueError` if `dout` does not have the
+Loop over `(n, k, i, j)` and use slices for the window. Give `dx`, `dw` and `db` the dtype of `x`. Raise `ValueError` if `dout` does not have the
 output's shape.
 '''),
     answer(functions.CONV_BACKWARD_NAIVE),

@@ -294,7 +294,7 @@ algorithms too, for the layers where those pay off: large filters at stride 1.
 
 ## Looking back
 
-You have written the same layer five ways: seven loops, four loops, one matrix product, its
+You have written the same layer five ways: seven loops, three loops, one matrix product, its
 gradient, and a trip through the frequency domain. Each is checked against the previous ones,
 and each was faster for a reason you can now name: less interpreter work per multiply-add, one
 tuned matrix product instead of many small ones, and finally less arithmetic altogether.

@@ -36,7 +36,7 @@ CELLS = [
     markdown(r'''
 # Assignment 6 — The layer at work
 
-Five notebooks built one layer: seven loops, four loops, one matrix product, its gradient, and
+Five notebooks built one layer: seven loops, three loops, one matrix product, its gradient, and
 a detour through the frequency domain. This one puts your im2col layer to work. With two more
 pieces, max pooling and the backward pass of a whole network, it trains a small convolutional
 network to read handwritten digits: **at least 95 % of the test images right, in well under a

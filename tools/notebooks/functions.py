@@ -125,28 +125,31 @@ return conv_output_size(H, f, stride, pad), conv_output_size(W, f, stride, pad),
 
 # --------------------------------------------------------------------------- a2_partial
 CONV_SINGLE_STEP = Function("conv_single_step", '''
-def conv_single_step(x_slice, w_k, b_k):
+def conv_single_step(x_slice, w, b):
     """
-    One filter applied to one window: the three innermost loops as one vectorized step.
+    Every filter applied to one window, as one matrix-vector product: the loops over the
+    filter and over the window's u, v and c become one vectorized step.
 
     Inputs:
     - x_slice: one window of the padded input, shape (f, f, C)
-    - w_k: one filter, shape (f, f, C)
-    - b_k: the bias of that filter, a scalar
+    - w: the filters, shape (K, f, f, C)
+    - b: the biases, shape (K,)
 
     Returns:
-    - a Python float: the sum of x_slice * w_k over all f*f*C entries, plus b_k
+    - out: shape (K,), dtype of x_slice; out[k] is the sum of x_slice * w[k] over all
+      f*f*C entries, plus b[k]
     """
 ''', '''
-products = x_slice * w_k          # (f, f, C): each weight times the pixel under it
-return float(products.sum() + b_k)
+K = w.shape[0]
+filters = w.reshape(K, -1)               # (K, f*f*C): row k holds filter k in (u, v, c) order
+return filters @ x_slice.ravel() + b     # the window flattened in the same order
 ''')
 
 CONV_FORWARD_PARTIAL = Function("conv_forward_partial", '''
 def conv_forward_partial(x, w, b, stride=1, pad=0):
     """
-    Forward pass with four loops (sample, filter, output row, output column); each window
-    is multiplied with its filter in one call to conv_single_step.
+    Forward pass with three loops (sample, output row, output column); each window meets
+    all K filters in one call to conv_single_step.
 
     Inputs:
     - x: input, shape (H, W, C, M)
@@ -165,13 +168,12 @@ f = w.shape[1]
 x_pad = zero_pad(x, pad)
 out = np.zeros((H_out, W_out, K, M), dtype=x.dtype)
 for n in range(M):
-    for k in range(K):
-        for i in range(H_out):
-            top = i * stride
-            for j in range(W_out):
-                left = j * stride
-                window = x_pad[top:top + f, left:left + f, :, n]     # (f, f, C)
-                out[i, j, k, n] = conv_single_step(window, w[k], b[k])
+    for i in range(H_out):
+        top = i * stride
+        for j in range(W_out):
+            left = j * stride
+            window = x_pad[top:top + f, left:left + f, :, n]     # (f, f, C)
+            out[i, j, :, n] = conv_single_step(window, w, b)     # all K filters at once
 return out
 ''')
 

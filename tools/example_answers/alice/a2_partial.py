@@ -2,8 +2,8 @@
 import numpy as np
 
 
-def conv_single_step(x_slice, w_k, b_k):
-    return float(np.sum(x_slice * w_k) + b_k)
+def conv_single_step(x_slice, w, b):
+    return np.tensordot(w, x_slice, axes=3) + b
 
 
 def conv_forward_partial(x, w, b, stride=1, pad=0):
@@ -18,11 +18,9 @@ def conv_forward_partial(x, w, b, stride=1, pad=0):
     x_pad = np.pad(x, ((pad, pad), (pad, pad), (0, 0), (0, 0)))
     out = np.zeros((H_out, W_out, K, M), dtype=x.dtype)
     for n in range(M):
-        for k in range(K):
-            for i in range(H_out):
-                top = i * stride
-                for j in range(W_out):
-                    left = j * stride
-                    window = x_pad[top:top + f, left:left + f, :, n]
-                    out[i, j, k, n] = conv_single_step(window, w[k], b[k])
+        for i in range(H_out):
+            top = i * stride
+            for j in range(W_out):
+                left = j * stride
+                out[i, j, :, n] = conv_single_step(x_pad[top:top + f, left:left + f, :, n], w, b)
     return out

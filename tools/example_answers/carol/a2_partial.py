@@ -1,10 +1,10 @@
-"""carol, a2_partial: conv_single_step is right; the 4-loop layer steps its window with
+"""carol, a2_partial: conv_single_step is right; the 3-loop layer steps its window with
 `j += stride - 1`, which never advances when stride is 1, so it hangs."""
 import numpy as np
 
 
-def conv_single_step(x_slice, w_k, b_k):
-    return float((x_slice * w_k).sum() + b_k)
+def conv_single_step(x_slice, w, b):
+    return w.reshape(len(b), -1) @ x_slice.reshape(-1) + b
 
 
 def conv_forward_partial(x, w, b, stride=1, pad=0):
@@ -15,11 +15,10 @@ def conv_forward_partial(x, w, b, stride=1, pad=0):
     x_pad = np.pad(x, ((pad, pad), (pad, pad), (0, 0), (0, 0)))
     out = np.zeros((H_out, W_out, K, M), dtype=x.dtype)
     for n in range(M):
-        for k in range(K):
-            for i in range(H_out):
-                j = 0
-                while j < W_out:
-                    window = x_pad[i * stride:i * stride + f, j * stride:j * stride + f, :, n]
-                    out[i, j, k, n] = conv_single_step(window, w[k], b[k])
-                    j += stride - 1
+        for i in range(H_out):
+            j = 0
+            while j < W_out:
+                window = x_pad[i * stride:i * stride + f, j * stride:j * stride + f, :, n]
+                out[i, j, :, n] = conv_single_step(window, w, b)
+                j += stride - 1
     return out
