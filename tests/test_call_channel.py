@@ -506,6 +506,28 @@ def cnn_forward(x, w1, b1, w2, b2, pad=0, pool=2):
         assert student.call("cnn_forward", *args).dtype == np.float64
 
 
+def test_a_step_reply_is_bounded_by_its_k_values():
+    """conv_single_step returns K numbers: a reply of 8 MiB for a window of a few hundred bytes is
+    refused unread and the next call works; K values in the wrong dtype still get through, for
+    the graders to name."""
+    code = """
+def conv_single_step(x_slice, w, b):
+    if x_slice.dtype == np.float32:
+        return np.zeros(w.shape[0])                      # float64 for float32 inputs
+    return np.zeros(1 << 20)
+"""
+    case = contract.FUNCTIONS["conv_single_step"].correctness.cases[0]
+    args = contract.inputs("conv_single_step", case)
+    assert replies.budget("conv_single_step", args, {}) < (1 << 20) * 8
+    with cage(code) as student:
+        error, growth = grader_memory_growth(lambda: student.call("conv_single_step", *args))
+        assert isinstance(error, StudentCrash) and "larger than expected" in str(error)
+        assert growth < replies.budget("conv_single_step", args, {})
+        honest_call_works(student)
+        got = student.call("conv_single_step", *contract.inputs("conv_single_step", case, dtype=np.float32))
+        assert got.dtype == np.float64 and got.shape == (args[1].shape[0],)
+
+
 @pytest.mark.slow
 def test_an_alexnet_sized_x_col_comes_back_read_once():
     case = ALEXNET_CONV1.with_(M=8)
