@@ -621,6 +621,43 @@ def test_text_that_looks_like_grader_tags_and_a_huge_a6_reply_stay_the_attackers
     assert mallory["score"] < FULL
 
 
+HOSTILE_A2 = '''
+import numpy as np
+
+def conv_single_step(x_slice, w, b):
+    return np.zeros(2**27)                          # 1 GiB for K numbers: refused unread
+
+def conv_forward_partial(x, w, b, stride=1, pad=0):
+    raise ValueError("matmul: misconception:slices-unpadded-x failure:timeout")
+'''
+
+
+@pytest.mark.slow
+def test_a_huge_step_reply_and_an_error_spelling_a_diagnosis_stay_the_attackers(tmp_path):
+    """The grown conv_single_step returns an array: mallory's returns 1 GiB, and her partial
+    layer raises an error whose text holds the words that name slices-unpadded-x in the visible
+    checks and the grader's own tags. bob, graded beside her, keeps full marks; her step earns
+    nothing and her layer's diagnosis and failure kind come from the grader's data."""
+    src = tmp_path / "submitted"
+    copy_example("alice", "a2_partial", src / "bob" / "a2_partial" / "a2_partial.ipynb")
+    attack = copy_example("alice", "a2_partial", src / "mallory" / "a2_partial" / "a2_partial.ipynb")
+    append_cell(attack, HOSTILE_A2)
+    out = tmp_path / "out"
+    done = start_grade(src, "--out", out, "--jobs", "2")
+    stdout, stderr = done.communicate(timeout=900)
+    assert done.returncode == 0, stderr[-3000:]
+    assert results_of(out, "bob", "a2_partial")["score"] == FULL
+    mallory = results_of(out, "mallory", "a2_partial")
+    step = [t for t in mallory["tests"] if t["name"].startswith("conv_single_step: one window")]
+    layer = [t for t in mallory["tests"] if t["name"].startswith("conv_forward_partial: matches")]
+    assert len(step) == len(layer) == 18
+    assert all(t["score"] == 0 and "failure:crash" in t["tags"] for t in step)      # refused unread
+    assert all(t["score"] == 0 and "failure:exception" in t["tags"] for t in layer)
+    for t in mallory["tests"]:
+        assert "misconception:slices-unpadded-x" not in t["tags"] and "failure:timeout" not in t["tags"]
+    assert mallory["score"] == 0
+
+
 READS_THE_GRADER = """
 try:                        # uncaged, this would swap every answer for the grader's own
     from autograder.reference import *      # noqa: F401,F403
