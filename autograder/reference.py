@@ -148,22 +148,30 @@ def conv_single_step(x_slice, w, b):
     K = w.shape[0]
     if np.shape(b) != (K,):
         raise ValueError(f"b must have shape (K,) = ({K},), got {np.shape(b)}")
-    return w.reshape(K, -1) @ x_slice.reshape(-1) + b
+    return _filters_times_window(w.reshape(K, -1), x_slice, b)
+
+
+def _filters_times_window(filters, x_slice, b):
+    """filters (K, f*f*C) @ x_slice (f, f, C) flattened in (u, v, c) order, plus b: (K,)."""
+    return filters @ x_slice.reshape(-1) + b
 
 
 def conv_forward_partial(x, w, b, stride=1, pad=0):
-    """Three loops (sample, i, j); one vectorized step gives every filter's output of a window.
+    """Three loops (sample, i, j); conv_single_step's product gives every filter's output of a
+    window (the arguments checked once for the whole layer, not once per window).
 
     Inputs: x (H, W, C, M), w (K, f, f, C), b (K,), stride, pad.
     Returns out: (H_out, W_out, K, M).
     """
     H, W, C, M, K, f, s, p, H_out, W_out = _check_layer(x, w, b, stride, pad)
     xp = zero_pad(x, p)
+    filters = w.reshape(K, -1)          # once: _check_layer has validated what the step checks
     out = np.zeros((H_out, W_out, K, M), dtype=x.dtype)
     for n in range(M):
         for i in range(H_out):
             for j in range(W_out):
-                out[i, j, :, n] = conv_single_step(xp[i * s:i * s + f, j * s:j * s + f, :, n], w, b)
+                window = xp[i * s:i * s + f, j * s:j * s + f, :, n]
+                out[i, j, :, n] = _filters_times_window(filters, window, b)
     return out
 
 
